@@ -1,0 +1,31 @@
+# The two commands of the README: `make setup` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup test test-slurm test-postgres test-latex lint bench clean-venv
+
+setup:
+	@$(PYTHON) tools/bootstrap.py
+
+test:
+	@test -x $(PY) || { echo "no .venv: run 'make setup' first" >&2; exit 2; }
+	$(PY) -m pytest -q
+
+test-slurm:
+	$(PY) -m pytest -q -m slurm -p no:cacheprovider
+
+test-postgres:
+	$(PY) -m pytest -q -m postgres -p no:cacheprovider
+
+test-latex:
+	$(PY) -m pytest -q -m latex -p no:cacheprovider
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+clean-venv:
+	rm -rf $(VENV)

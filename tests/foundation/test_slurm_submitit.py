@@ -1,0 +1,24 @@
+"""A trivial submitit job goes through the real single-node SLURM and comes back."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+
+def _work(a: int, b: int) -> tuple[int, str]:
+    return a * b, socket.gethostname()
+
+
+@pytest.mark.slurm
+def test_submitit_job_runs_on_slurm(tmp_path, slurm_cluster: str) -> None:
+    import submitit
+
+    ex = submitit.AutoExecutor(folder=tmp_path / "submitit", cluster="slurm")
+    ex.update_parameters(slurm_partition=slurm_cluster, timeout_min=5, cpus_per_task=1)
+    job = ex.submit(_work, 6, 7)
+    value, host = job.result()
+    assert value == 42
+    assert host == socket.gethostname()
+    assert job.state in {"COMPLETED", "FINISHED"}
