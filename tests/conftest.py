@@ -30,7 +30,9 @@ def slurm_cluster() -> str:
     if shutil.which("sinfo") is None:
         pytest.fail("no sinfo on PATH: run `slurm/cluster.sh up --accounting` first")
     out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
-    if out.returncode != 0 or "idle" not in out.stdout and "mix" not in out.stdout:
-        pytest.fail(f"SLURM is not up ({out.stderr.strip() or out.stdout.strip()}): "
-                    "run `slurm/cluster.sh up --accounting` first")
+    if out.returncode != 0 or ("idle" not in out.stdout and "mix" not in out.stdout):
+        pytest.fail(
+            f"SLURM is not up ({out.stderr.strip() or out.stdout.strip()}): "
+            "run `slurm/cluster.sh up --accounting` first"
+        )
     return os.environ.get("LORS_SLURM_PARTITION", "debug")

@@ -14,6 +14,8 @@ This file runs under whatever `python3` is on PATH, so it sticks to the standard
 to syntax that old interpreters can still parse far enough to print the version error.
 """
 
+from __future__ import annotations
+
 import hashlib
 import os
 import re
@@ -49,14 +51,18 @@ def log_write(text: str) -> None:
         fh.write(text)
 
 
-def run(cmd: list, what: str, env: dict = None, progress: bool = False) -> str:
+def run(cmd: list, what: str, env: dict | None = None, progress: bool = False) -> str:
     """Run a command, its output into the log; on failure raise one line from what it said."""
     log_write(f"\n$ {' '.join(str(c) for c in cmd)}\n")
     full_env = dict(os.environ, **(env or {}))
     full_env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     proc = subprocess.Popen(
-        [str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, env=full_env, cwd=ROOT,
+        [str(c) for c in cmd],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
     )
     lines = []
     last_shown = 0.0
@@ -79,16 +85,20 @@ def diagnose(output: str, what: str) -> str:
     """Turn a pip/compiler failure into one actionable line."""
     net = re.search(
         r"(Network is unreachable|Temporary failure in name resolution|Failed to establish a new "
-        r"connection|Could not fetch URL|ConnectionError|ReadTimeoutError|No route to host)", output)
+        r"connection|Could not fetch URL|ConnectionError|ReadTimeoutError|No route to host)",
+        output,
+    )
     missing = re.search(r"No matching distribution found for (\S+)", output)
     if net or (missing and "Could not find a version" in output):
         pkg = missing.group(1) if missing else what
-        return (f"{what}: cannot download {pkg} from the package index (no network?); connect to "
-                f"PyPI or point PIP_INDEX_URL at a mirror, then run `make setup` again")
+        return (
+            f"{what}: cannot download {pkg} from the package index (no network?); connect to "
+            f"PyPI or point PIP_INDEX_URL at a mirror, then run `make setup` again"
+        )
     if re.search(r"No space left on device", output):
-        return f"{what}: the disk is full; free at least {MIN_FREE_GB:.0f} GB and run `make setup` again"
-    if re.search(r"(command 'c\+\+' failed|gcc: not found|c\+\+: not found|error: command .*(gcc|c\+\+))",
-                 output):
+        return f"{what}: the disk is full; free {MIN_FREE_GB:.0f} GB and run `make setup` again"
+    compiler = r"(command '(c|g)\+\+' failed|(gcc|c\+\+): not found|error: command .*(gcc|c\+\+))"
+    if re.search(compiler, output):
         return f"{what}: the C++ compiler failed; install gcc/g++ (apt-get install build-essential)"
     tail = [ln.strip() for ln in output.splitlines() if ln.strip()]
     err = next((ln for ln in reversed(tail) if ln.startswith("ERROR")), tail[-1] if tail else "")
@@ -100,14 +110,19 @@ def check_host() -> None:
         found = ".".join(map(str, sys.version_info[:3]))
         raise SetupError(
             f"Python {found} is too old: this project needs Python >= 3.11; install it and run "
-            f"`make setup PYTHON=python3.11` (or put python3.11 first on PATH)")
+            f"`make setup PYTHON=python3.11` (or put python3.11 first on PATH)"
+        )
     if shutil.which("c++") is None and shutil.which("g++") is None and not cached_mmcv():
-        raise SetupError("no C++ compiler on PATH (needed once to build mmcv's ops); install "
-                         "gcc and g++ (apt-get install build-essential) and run `make setup` again")
+        raise SetupError(
+            "no C++ compiler on PATH (needed once to build mmcv's ops); install "
+            "gcc and g++ (apt-get install build-essential) and run `make setup` again"
+        )
     free_gb = shutil.disk_usage(ROOT).free / 2**30
     if free_gb < MIN_FREE_GB and not VENV.exists():
-        raise SetupError(f"only {free_gb:.1f} GB free on {ROOT}; the venv needs about "
-                         f"{MIN_FREE_GB:.0f} GB: free some space and run `make setup` again")
+        raise SetupError(
+            f"only {free_gb:.1f} GB free on {ROOT}; the venv needs about "
+            f"{MIN_FREE_GB:.0f} GB: free some space and run `make setup` again"
+        )
 
 
 def vpy() -> Path:
@@ -117,15 +132,20 @@ def vpy() -> Path:
 def venv_ok() -> bool:
     if not vpy().exists():
         return False
-    probe = subprocess.run([str(vpy()), "-c", "import sys; print(sys.version_info[:2] >= (3, 11))"],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [str(vpy()), "-c", "import sys; print(sys.version_info[:2] >= (3, 11))"],
+        capture_output=True,
+        text=True,
+    )
     return probe.returncode == 0 and probe.stdout.strip() == "True"
 
 
 def installed(dist: str) -> str:
     """Version of a distribution inside the venv, or '' when it is not there."""
-    code = ("import importlib.metadata as m, sys\n"
-            "try: print(m.version(sys.argv[1]))\nexcept m.PackageNotFoundError: print('')")
+    code = (
+        "import importlib.metadata as m, sys\n"
+        "try: print(m.version(sys.argv[1]))\nexcept m.PackageNotFoundError: print('')"
+    )
     out = subprocess.run([str(vpy()), "-c", code, dist], capture_output=True, text=True)
     return out.stdout.strip()
 
@@ -149,8 +169,11 @@ def project_hash() -> str:
 
 
 def mmcv_has_ops() -> bool:
-    probe = subprocess.run([str(vpy()), "-c", "import mmcv.ops; from mmcv.ops import nms"],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [str(vpy()), "-c", "import mmcv.ops; from mmcv.ops import nms"],
+        capture_output=True,
+        text=True,
+    )
     return probe.returncode == 0
 
 
@@ -161,6 +184,7 @@ def step(title):
     def wrap(fn):
         STEPS.append((title, fn))
         return fn
+
     return wrap
 
 
@@ -179,7 +203,10 @@ def build_tools() -> str:
     st = installed("setuptools")
     if st and 77 <= int(st.split(".")[0]) < 81 and installed("wheel") and installed("ninja"):
         return f"already there (setuptools {st})"
-    run([vpy(), "-m", "pip", "install", "-q", SETUPTOOLS, "wheel", "ninja"], "installing build tools")
+    run(
+        [vpy(), "-m", "pip", "install", "-q", SETUPTOOLS, "wheel", "ninja"],
+        "installing build tools",
+    )
     return f"setuptools {installed('setuptools')}"
 
 
@@ -200,17 +227,35 @@ def mmcv_step() -> str:
     if wheel is None:
         say(f"      no cached wheel in {cache_dir()}: building (6-10 min on 2 cores, once)")
         cache_dir().mkdir(parents=True, exist_ok=True)
-        run([vpy(), "-m", "pip", "wheel", "-v", "--no-build-isolation", "--no-deps",
-             "-w", cache_dir(), f"mmcv=={MMCV}"], f"building mmcv {MMCV}",
-            env={"MMCV_WITH_OPS": "1", "MAX_JOBS": str(os.cpu_count() or 2)}, progress=True)
+        run(
+            [
+                vpy(),
+                "-m",
+                "pip",
+                "wheel",
+                "-v",
+                "--no-build-isolation",
+                "--no-deps",
+                "-w",
+                cache_dir(),
+                f"mmcv=={MMCV}",
+            ],
+            f"building mmcv {MMCV}",
+            env={"MMCV_WITH_OPS": "1", "MAX_JOBS": str(os.cpu_count() or 2)},
+            progress=True,
+        )
         wheel = cached_mmcv()
         if wheel is None:
-            raise SetupError(f"building mmcv {MMCV} left no wheel in {cache_dir()} (see {LOG.name})")
-    run([vpy(), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", wheel],
-        "installing the mmcv wheel")
+            raise SetupError(f"building mmcv left no wheel in {cache_dir()} (see {LOG.name})")
+    run(
+        [vpy(), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", wheel],
+        "installing the mmcv wheel",
+    )
     if not mmcv_has_ops():
-        raise SetupError(f"mmcv installed from {wheel.name} but `import mmcv.ops` fails; delete "
-                         f"{cache_dir()} and run `make setup` again to rebuild it")
+        raise SetupError(
+            f"mmcv installed from {wheel.name} but `import mmcv.ops` fails; delete "
+            f"{cache_dir()} and run `make setup` again to rebuild it"
+        )
     return f"installed from {wheel.name}"
 
 
@@ -225,9 +270,11 @@ def project_step() -> str:
 
 @step("checking the stack imports (torch, mmcv.ops, mmengine, mmdet, lors)")
 def verify_step() -> str:
-    code = ("import torch, mmcv, mmcv.ops, mmengine, mmdet, mmdet.models, lors, harness, analysis;"
-            "print(f'torch {torch.__version__}, mmcv {mmcv.__version__}, "
-            "mmengine {mmengine.__version__}, mmdet {mmdet.__version__}')")
+    code = (
+        "import torch, mmcv, mmcv.ops, mmengine, mmdet, mmdet.models, lors, harness, analysis;"
+        "print(f'torch {torch.__version__}, mmcv {mmcv.__version__}, "
+        "mmengine {mmengine.__version__}, mmdet {mmdet.__version__}')"
+    )
     proc = subprocess.run([str(vpy()), "-c", code], capture_output=True, text=True, cwd=ROOT)
     log_write(proc.stdout + proc.stderr)
     if proc.returncode != 0:
@@ -256,7 +303,7 @@ def main() -> int:
             shutil.rmtree(VENV, ignore_errors=True)
         print("setup interrupted; run `make setup` again to finish", file=sys.stderr)
         return 130
-    say(f"setup complete: activate with `source .venv/bin/activate`, test with `make test`")
+    say("setup complete: activate with `source .venv/bin/activate`, test with `make test`")
     return 0
 
 

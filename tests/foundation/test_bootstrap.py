@@ -23,8 +23,10 @@ def _copy_project(tmp: Path) -> Path:
 
 def _run(root: Path, prelude: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     script = root / "tools" / "bootstrap.py"
-    code = f"import runpy, sys\n{prelude}\nsys.argv = [{str(script)!r}]\n" \
+    code = (
+        f"import runpy, sys\n{prelude}\nsys.argv = [{str(script)!r}]\n"
         f"runpy.run_path({str(script)!r}, run_name='__main__')"
+    )
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
     )

@@ -8,9 +8,7 @@ import torch
 def test_nms_compiled_op_runs_on_cpu() -> None:
     from mmcv.ops import nms
 
-    boxes = torch.tensor(
-        [[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 11.0, 11.0], [50.0, 50.0, 60.0, 60.0]]
-    )
+    boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 11.0, 11.0], [50.0, 50.0, 60.0, 60.0]])
     scores = torch.tensor([0.9, 0.8, 0.7])
     dets, keep = nms(boxes, scores, iou_threshold=0.5)
     # box 1 overlaps box 0 with IoU 81/119 = 0.68 > 0.5, so it is suppressed

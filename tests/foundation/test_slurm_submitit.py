@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
@@ -21,4 +22,9 @@ def test_submitit_job_runs_on_slurm(tmp_path, slurm_cluster: str) -> None:
     value, host = job.result()
     assert value == 42
     assert host == socket.gethostname()
-    assert job.state in {"COMPLETED", "FINISHED"}
+    # submitit reads states from sacct (slurmdbd), which records the end a moment later
+    deadline = time.monotonic() + 30
+    while job.state != "COMPLETED" and time.monotonic() < deadline:
+        time.sleep(1)
+        job.watcher.update()
+    assert job.state == "COMPLETED"
