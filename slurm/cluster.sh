@@ -80,7 +80,7 @@ $acct
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$CPUS State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF
-    mv "$CONF.tmp" "$CONF"
+    if cmp -s "$CONF.tmp" "$CONF"; then rm -f "$CONF.tmp"; else mv "$CONF.tmp" "$CONF"; CONF_CHANGED=1; fi
 }
 
 start_munge() {
@@ -139,7 +139,21 @@ CONF
     sacctmgr -n list cluster format=cluster | grep -qw "$CLUSTER" || sacctmgr -i add cluster "$CLUSTER" >/dev/null
 }
 
+stop_daemon() {  # name: TERM the daemon this script started and wait until it is gone
+    alive "$1" || return 0
+    local pid; pid=$(cat "$STATE/$1.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$STATE/$1.pid"
+}
+
 start_slurm() {
+    if [ "$CONF_CHANGED" = 1 ] && { alive slurmctld || alive slurmd; }; then
+        # node and accounting settings are read at start only (`scontrol reconfigure` is not enough)
+        say "config changed: restarting slurmctld and slurmd"
+        stop_daemon slurmd; stop_daemon slurmctld
+    fi
     if ! alive slurmctld; then slurmctld; fi
     if ! alive slurmd; then slurmd -N localhost; fi
     for _ in $(seq 200); do
@@ -193,6 +207,7 @@ cmd_status() {
 }
 
 ACCOUNTING=0
+CONF_CHANGED=0
 CPUS=${LORS_SLURM_CPUS:-4}
 action=${1:-}
 shift || true
