@@ -13,3 +13,8 @@ class LorsError(Exception):
 
 class ConfigError(LorsError, ValueError):
     """A layer, model or config argument is invalid (names the argument, the value, the range)."""
+
+
+class ShapeError(LorsError, ValueError):
+    """A tensor given to a layer has the wrong shape (names the argument, shows the shape got and
+    the shape expected)."""
