@@ -12,6 +12,8 @@ from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import nn
 
+from lors.errors import ConfigError
+
 
 @MODELS.register_module()
 class ChannelMapping(BaseModule):
@@ -36,8 +38,8 @@ class ChannelMapping(BaseModule):
             init_cfg = dict(type="Xavier", layer="Conv2d", distribution="uniform")
         super().__init__(init_cfg=init_cfg)
         if out_channels % num_groups:
-            raise ValueError(
-                f"ChannelMapping: out_channels={out_channels} must be divisible by "
+            raise ConfigError(
+                f"model.neck: out_channels={out_channels} must be divisible by "
                 f"num_groups={num_groups}"
             )
         self.in_channels = list(in_channels)

@@ -1,0 +1,15 @@
+# 3x: 36 epochs, lr x0.1 at epochs 24 and 33 (otherwise as 1x).
+_base_ = ["./adamw_1x.py"]
+max_epochs = 36
+train_cfg = dict(max_epochs=max_epochs)
+param_scheduler = [
+    dict(type="LinearLR", start_factor=0.001, by_epoch=False, begin=0, end=500),
+    dict(
+        type="MultiStepLR",
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        milestones=[24, 33],
+        gamma=0.1,
+    ),
+]

@@ -1,0 +1,5 @@
+# AdaMixer+LORS, ResNet-101, 3x, 300 queries.
+_base_ = ["./adamixer_lors_r50_300q_3x_coco.py"]
+model = dict(
+    backbone=dict(depth=101, init_cfg=dict(type="Pretrained", checkpoint="torchvision://resnet101"))
+)

@@ -1,0 +1,55 @@
+"""A short smoke training of AdaMixer+LORS really learns: it beats the untrained model on the
+same val set by a clear margin.
+
+600 of the smoke profile's 800 iterations (with the schedule compressed to match), on the smoke
+set itself (seed 0): about 1.5 minutes on 2 idle cores. Measured: bbox mAP_50 0.012 untrained,
+0.36 trained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from lors.data.synthetic import SyntheticSpec, write_synthetic
+from lors.engine import build_runner
+
+REPO = Path(__file__).resolve().parents[3]
+SMOKE_LORS = REPO / "configs" / "smoke" / "adamixer_lors_smoke.py"
+ITERS = 600
+MARGIN = 0.1
+
+
+def _map50(metrics: dict) -> float:
+    # CocoMetric returns {} when the model outputs no box at all: that scores 0
+    return float(metrics.get("coco/bbox_mAP_50", 0.0))
+
+
+@pytest.mark.slow
+def test_short_smoke_training_beats_the_untrained_model(tmp_path: Path) -> None:
+    data = tmp_path / "smoke"
+    write_synthetic(data, SyntheticSpec(seed=0, num_train=400, num_val=100))
+    root = str(data) + "/"
+    cfg = Config.fromfile(str(SMOKE_LORS))
+    cfg.merge_from_dict(
+        {
+            "train_cfg.max_iters": ITERS,
+            "train_cfg.val_interval": ITERS,
+            "param_scheduler.1.end": ITERS,
+            "train_dataloader.dataset.data_root": root,
+            "val_dataloader.dataset.data_root": root,
+            "test_dataloader.dataset.data_root": root,
+            "val_evaluator.ann_file": root + "annotations/instances_val.json",
+            "test_evaluator.ann_file": root + "annotations/instances_val.json",
+            "default_hooks.checkpoint.interval": ITERS,
+        }
+    )
+    cfg.work_dir = str(tmp_path / "work")
+    runner = build_runner(cfg)
+    runner.model.init_weights()  # evaluate the model as training would start it
+    untrained = _map50(runner.val())
+    runner.train()
+    trained = runner.message_hub.get_scalar("val/coco/bbox_mAP_50").current()
+    assert trained > untrained + MARGIN, (untrained, trained)
