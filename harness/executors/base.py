@@ -1,0 +1,63 @@
+"""The executor contract: turn units of runs into jobs, say which jobs live, find lost ones.
+
+A **unit** is what one job runs: one run on SLURM (an array task), several runs one after
+another in a local lane. Every executor goes through submitit and submits :class:`CellJob`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from harness.job.payload import JobPayload
+from harness.spec.model import Resources
+
+
+@dataclass(frozen=True)
+class Unit:
+    """The runs one job executes, in order, and what the job asks for."""
+
+    payloads: tuple[JobPayload, ...]
+    resources: Resources
+
+    @property
+    def run_ids(self) -> list[str]:
+        """The run ids of the unit, in order."""
+        return [p.run_id for p in self.payloads]
+
+
+class Executor(ABC):
+    """Submits units through submitit.
+
+    Args:
+        folder: submitit's folder (pickles, job stdout/stderr).
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def units(self, payloads: Sequence[JobPayload]) -> list[Unit]:
+        """How runs become jobs: by default one job per run."""
+        return [Unit((p,), p.resources) for p in payloads]
+
+    @abstractmethod
+    def submit(self, units: Sequence[Unit], token: str) -> list[str]:
+        """Submit the units under a submission token; returns one job id per unit."""
+
+    @classmethod
+    @abstractmethod
+    def alive(cls, job_ids: Collection[str]) -> dict[str, bool]:
+        """Whether each job is still queued or running (callable from any process)."""
+
+    @classmethod
+    @abstractmethod
+    def find(cls, token: str, n_units: int) -> list[str | None]:
+        """Job ids of a submission whose ids were never journaled (None: not found)."""
+
+    def wait(self) -> None:  # noqa: B027 (optional)
+        """Reap finished local processes; nothing for executors without children."""

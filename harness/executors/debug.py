@@ -1,0 +1,34 @@
+"""``debug``: every run in this process, one after another, while ``submit`` returns."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import submitit
+
+from harness.executors.base import Executor, Unit
+from harness.job.entry import CellJob
+
+
+class DebugExecutor(Executor):
+    """Runs units in process through submitit's debug executor (no parallelism, no requeue)."""
+
+    name = "debug"
+
+    def submit(self, units: Sequence[Unit], token: str) -> list[str]:
+        ex = submitit.AutoExecutor(folder=self.folder / "%j", cluster="debug")
+        ids = []
+        for unit in units:
+            ex.update_parameters(timeout_min=unit.resources.timeout_min, name=f"lors-{token}")
+            job = ex.submit(CellJob(), list(unit.payloads))
+            job.result()  # the debug executor runs the job here; run_cell never raises
+            ids.append(str(job.job_id))
+        return ids
+
+    @classmethod
+    def alive(cls, job_ids: Collection[str]) -> dict[str, bool]:
+        return dict.fromkeys(job_ids, False)
+
+    @classmethod
+    def find(cls, token: str, n_units: int) -> list[str | None]:
+        return [None] * n_units

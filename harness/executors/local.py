@@ -1,0 +1,131 @@
+"""``local``: subprocesses on this machine through submitit's local executor.
+
+Runs are dealt round-robin into ``parallel`` lanes (default 1: smoke trainings on a few cores
+only slow each other down); a lane is one submitit job that runs its runs one after another, so
+``--detach`` needs no scheduler process. A lane ignores SIGHUP and SIGINT (it keeps running when
+the launcher's terminal closes or the launcher is interrupted) and writes its controller's output
+to ``.submitit/lanes/``. Its processes carry ``LORS_SUBMISSION=<token>:<i>`` in their
+environment: that is how a restarted launcher finds a lane it lost.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+import submitit
+
+from harness.executors.base import Executor, Unit
+from harness.job.entry import CellJob
+from harness.job.payload import JobPayload
+from harness.spec.model import Resources
+
+ENV_TOKEN = "LORS_SUBMISSION"
+_CONTROLLER = b"submitit.local._local"
+
+
+def _proc(pid: str, name: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/{name}").read_bytes()
+    except OSError:
+        return b""
+
+
+def _live_controller(pid: str) -> bool:
+    stat = _proc(pid, "stat")
+    if not stat or _CONTROLLER not in _proc(pid, "cmdline"):
+        return False
+    return stat.rsplit(b")", 1)[-1].split()[0] not in (b"Z", b"X")  # zombies are dead
+
+
+class LocalExecutor(Executor):
+    """Local lanes of runs.
+
+    Args:
+        folder: submitit's folder.
+        parallel: number of lanes (concurrent runs), at least 1.
+    """
+
+    name = "local"
+
+    def __init__(self, folder: Path, parallel: int = 1) -> None:
+        super().__init__(folder)
+        self.parallel = max(1, parallel)
+        self._jobs: list[Any] = []
+
+    def units(self, payloads: Sequence[JobPayload]) -> list[Unit]:
+        lanes: list[list[JobPayload]] = [[] for _ in range(min(self.parallel, len(payloads)))]
+        for i, p in enumerate(payloads):
+            lanes[i % len(lanes)].append(p)
+        return [
+            Unit(
+                tuple(lane),
+                Resources(
+                    gpus=max(p.resources.gpus for p in lane),
+                    cpus=max(p.resources.cpus for p in lane),
+                    mem_gb=max(p.resources.mem_gb for p in lane),
+                    timeout_min=sum(p.resources.timeout_min for p in lane),
+                ),
+            )
+            for lane in lanes
+        ]
+
+    def submit(self, units: Sequence[Unit], token: str) -> list[str]:
+        ex = submitit.LocalExecutor(folder=self.folder / "%j")
+        ids = []
+        previous = os.environ.get(ENV_TOKEN)
+        try:
+            for i, unit in enumerate(units):
+                os.environ[ENV_TOKEN] = f"{token}:{i}"  # inherited by the lane's processes
+                log = self.folder / "lanes" / f"{token}-{i}.log"
+                log.parent.mkdir(parents=True, exist_ok=True)
+                ex.update_parameters(
+                    timeout_min=unit.resources.timeout_min,
+                    gpus_per_node=unit.resources.gpus,
+                    tasks_per_node=max(1, unit.resources.gpus),
+                    # the checkpoint-and-requeue signal, a tenth of the limit before it ends
+                    signal_delay_s=max(30, min(120, unit.resources.timeout_min * 6)),
+                    # The lane outlives the launcher: it must not hold the launcher's output
+                    # (a caller reading it would wait for the lane), nor die with its terminal.
+                    setup=["trap '' HUP INT", f"exec </dev/null >>{shlex.quote(str(log))} 2>&1"],
+                )
+                job = ex.submit(CellJob(), list(unit.payloads))
+                self._jobs.append(job)
+                ids.append(str(job.job_id))
+        finally:
+            if previous is None:
+                os.environ.pop(ENV_TOKEN, None)
+            else:
+                os.environ[ENV_TOKEN] = previous
+        return ids
+
+    def wait(self) -> None:
+        self._jobs = [j for j in self._jobs if j._process is not None and j._process.poll() is None]
+
+    @classmethod
+    def alive(cls, job_ids: Collection[str]) -> dict[str, bool]:
+        return {j: j.isdigit() and _live_controller(j) for j in job_ids}
+
+    @classmethod
+    def find(cls, token: str, n_units: int) -> list[str | None]:
+        lanes: dict[int, set[str]] = {}
+        prefix = f"{ENV_TOKEN}={token}:".encode()
+        for pid in (d for d in os.listdir("/proc") if d.isdigit()):
+            for var in _proc(pid, "environ").split(b"\0"):
+                if var.startswith(prefix) and _live_controller(pid):
+                    lanes.setdefault(int(var[len(prefix) :]), set()).add(pid)
+        found: list[str | None] = [None] * n_units
+        for lane, pids in lanes.items():
+            # the lane's shell, controller and tasks all carry the token: the job is the top one
+            top = [p for p in pids if _ppid(p) not in pids]
+            if lane < n_units and top:
+                found[lane] = top[0]
+        return found
+
+
+def _ppid(pid: str) -> str:
+    stat = _proc(pid, "stat")
+    return stat.rsplit(b")", 1)[-1].split()[1].decode() if stat else ""

@@ -1,0 +1,166 @@
+"""``slurm``: one job array per distinct resource set, through submitit.
+
+Each array task runs one run; ``--array-parallelism`` caps how many tasks of an array run at
+once. Jobs are named ``lors-<token>`` so a launcher that died before journaling the job ids
+finds them again with ``squeue``/``sacct``. Job state comes from ``squeue`` (alive) only: a job
+absent from the queue has ended, and its record says how.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+import submitit
+
+from harness.errors import ExecutorError
+from harness.executors.base import Executor, Unit
+from harness.executors.slurm_profile import SlurmProfile
+from harness.job.entry import CellJob
+from harness.job.payload import JobPayload
+
+logger = logging.getLogger(__name__)
+_ARRAY = re.compile(r"^(\d+)_(\d+|\[[^\]]*\])$")
+
+
+def _run(cmd: list[str]) -> str | None:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        logger.warning("%s failed: %s", cmd[0], exc)
+        return None
+    if out.returncode != 0:
+        logger.warning("%s failed: %s", " ".join(cmd), out.stderr.strip())
+        return None
+    return out.stdout
+
+
+def _expand(job_id: str) -> list[tuple[int, int]]:
+    """``"12_3"`` -> [(12, 3)]; ``"12_[0-2,5%4]"`` -> [(12, 0), (12, 1), (12, 2), (12, 5)]."""
+    m = _ARRAY.match(job_id.strip())
+    if not m:
+        return []
+    array, tasks = int(m[1]), m[2]
+    if not tasks.startswith("["):
+        return [(array, int(tasks))]
+    out = []
+    for part in tasks.strip("[]").split("%")[0].split(","):
+        lo, _, hi = part.partition("-")
+        out += [(array, i) for i in range(int(lo), int(hi or lo) + 1)]
+    return out
+
+
+class SlurmExecutor(Executor):
+    """SLURM job arrays.
+
+    Args:
+        folder: submitit's folder.
+        profile: the cluster's settings.
+        array_parallelism: at most this many tasks of one array run at once.
+    """
+
+    name = "slurm"
+
+    def __init__(self, folder: Path, profile: SlurmProfile, array_parallelism: int = 64) -> None:
+        super().__init__(folder)
+        self.profile = profile
+        self.array_parallelism = max(1, array_parallelism)
+        self._nodes_declare_memory: bool | None = None
+
+    def _request_memory(self) -> bool:
+        if self.profile.request_memory != "auto":
+            return bool(self.profile.request_memory)
+        if self._nodes_declare_memory is None:
+            # sinfo %m: memory per node in MB; 1 means the node declares none (RealMemory unset)
+            out = _run(["sinfo", "-h", "-o", "%m"]) or ""
+            sizes = [int(m) for m in re.findall(r"\d+", out)]
+            self._nodes_declare_memory = not sizes or max(sizes) > 1
+            if not self._nodes_declare_memory:
+                logger.warning("the SLURM nodes declare no memory: not asking for mem_gb")
+        return self._nodes_declare_memory
+
+    def units(self, payloads: Sequence[JobPayload]) -> list[Unit]:
+        # Runs with the same resources are contiguous: each group becomes one array.
+        order = sorted(range(len(payloads)), key=lambda i: str(payloads[i].resources))
+        return [Unit((payloads[i],), payloads[i].resources) for i in order]
+
+    def parameters(self, unit: Unit, token: str) -> dict[str, Any]:
+        """submitit parameters of the array that runs ``unit`` (and its equals)."""
+        r = unit.resources
+        tasks = max(1, r.gpus)
+        params: dict[str, Any] = {
+            "name": f"lors-{token}",
+            "timeout_min": r.timeout_min,
+            "nodes": 1,
+            "tasks_per_node": tasks,
+            "cpus_per_task": max(1, r.cpus // tasks),
+            "slurm_array_parallelism": self.array_parallelism,
+            **self.profile.submitit_parameters(),
+        }
+        if r.gpus:
+            params["gpus_per_node"] = r.gpus
+        if self._request_memory():
+            params["mem_gb"] = r.mem_gb
+        return params
+
+    def sbatch_script(self, unit: Unit, token: str, array_size: int) -> str:
+        """The sbatch script submitit writes for an array of ``array_size`` units like ``unit``
+        (the ``--dry-run`` view and the golden-file test; nothing is submitted)."""
+        from submitit.slurm.slurm import _make_sbatch_string
+
+        ex = submitit.AutoExecutor(folder=self.folder / "%j", cluster="slurm")
+        ex.update_parameters(**self.parameters(unit, token))
+        params = {**ex._executor.parameters, "map_count": array_size}
+        return str(
+            _make_sbatch_string(
+                command="<python -u -m submitit.core._submit ...>",
+                folder=str(self.folder / "%j"),
+                **params,
+            )
+        )
+
+    def submit(self, units: Sequence[Unit], token: str) -> list[str]:
+        groups: list[list[Unit]] = []
+        for unit in units:
+            if groups and groups[-1][0].resources == unit.resources:
+                groups[-1].append(unit)
+            else:
+                groups.append([unit])
+        ids: list[str] = []
+        for group in groups:
+            ex = submitit.AutoExecutor(folder=self.folder / "%j", cluster="slurm")
+            ex.update_parameters(**self.parameters(group[0], token))
+            try:
+                jobs = ex.map_array(CellJob(), [list(u.payloads) for u in group])
+            except Exception as exc:  # submitit raises its own errors for a failed sbatch
+                said = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+                raise ExecutorError(f"slurm: sbatch failed for {len(group)} runs: {said}") from exc
+            ids += [str(j.job_id) for j in jobs]
+        return ids
+
+    @classmethod
+    def alive(cls, job_ids: Collection[str]) -> dict[str, bool]:
+        out = _run(["squeue", "-h", "-r", "-o", "%i"])
+        if out is None:  # cannot tell: trust the records rather than call every run failed
+            return dict.fromkeys(job_ids, True)
+        queued = {(a, i) for line in out.split() for a, i in _expand(line)}
+        plain = set(out.split())
+        return {j: j in plain or any(t in queued for t in _expand(j)) for j in job_ids}
+
+    @classmethod
+    def find(cls, token: str, n_units: int) -> list[str | None]:
+        name = f"lors-{token}"
+        tasks: set[tuple[int, int]] = set()
+        queue = _run(["squeue", "-h", "-r", f"--name={name}", "-o", "%i"]) or ""
+        acct = _run(
+            ["sacct", "-n", "-X", "-P", f"--name={name}", "-S", "now-14days", "-o", "JobID"]
+        )
+        for line in (queue + "\n" + (acct or "")).split():
+            tasks.update(_expand(line))
+        ordered = [f"{a}_{i}" for a, i in sorted(tasks)]
+        found: list[str | None] = [*ordered[:n_units]]
+        return found + [None] * (n_units - len(found))

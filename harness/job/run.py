@@ -1,0 +1,160 @@
+"""``run_cell``: train and evaluate one cell with mmengine in its run folder, keeping its record.
+
+Steps: open an attempt in the record (``running``); build the config (``harness.job.config``);
+build the runner the config asks for (``lors.engine.build_runner``: checks the data, resumes the
+project's checkpoints); train (the Runner resumes from ``last_checkpoint`` when an earlier
+attempt left one); evaluate at the end when training had nothing left to do; close the attempt
+(``completed`` -> ``done``, an exception -> ``failed`` with the error tail). Only rank 0 writes.
+A training failure is recorded, not raised: the record is the result, and submitit's debug
+executor would open a debugger on an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from harness.identity import code_version
+from harness.job.payload import JobPayload
+from harness.records.store import record_path
+from harness.records.writer import RecordWriter
+from harness.trackers.base import Tracker, make_tracker
+
+logger = logging.getLogger(__name__)
+TAIL_LINES = 30
+_CURRENT: RecordWriter | None = None
+
+
+def interrupt_current(cause: str) -> None:
+    """Close the attempt running in this process as ``timeout`` or ``preempted`` (called from
+    submitit's checkpoint, just before the job is requeued)."""
+    if _CURRENT is not None and _CURRENT.record["attempts"][-1].get("exit") is None:
+        from harness.job.hook import last_checkpoint
+
+        _CURRENT.finish(cause, checkpoint=last_checkpoint(_CURRENT.path.parent))
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0]}
+    for pkg in ("torch", "mmcv", "mmengine", "mmdet", "numpy", "submitit", "wandb", "lors-harness"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "absent"
+    return out
+
+
+def _job_identity(executor: str) -> tuple[str, str]:
+    import submitit
+
+    try:
+        env = submitit.JobEnvironment()
+        return str(env.job_id), str(env.hostname)
+    except RuntimeError:  # called outside submitit (a direct call in a test or a script)
+        return f"pid{os.getpid()}", socket.gethostname()
+
+
+def _error_tail(run_dir: Path, exc: BaseException) -> str:
+    text = "".join(traceback.format_exception(exc, chain=False))
+    lines = text.rstrip().splitlines()[-TAIL_LINES:]
+    logs = sorted(run_dir.glob("*/*.log"), key=lambda p: p.stat().st_mtime)
+    if logs:
+        log_lines = logs[-1].read_text(errors="replace").rstrip().splitlines()[-TAIL_LINES:]
+        lines = [f"--- {logs[-1].relative_to(run_dir)} (last lines)", *log_lines, "---", *lines]
+    return "\n".join(lines)
+
+
+def _writer(p: JobPayload, tracker: Tracker, run_dir: Path) -> RecordWriter:
+    fields = {
+        "sweep": p.sweep,
+        "profile": p.profile,
+        "label": p.label,
+        "cell": {"coords": dict(p.coords), "seed": p.seed},
+        "run_id": p.run_id,
+        "overrides": dict(p.overrides),
+        "data_manifest": p.data_manifest,
+        "code": code_version().as_record(),
+        "versions": _versions(),
+        "run_dir": str(run_dir.relative_to(Path(p.runs_root))),
+        "wandb": tracker.record_block(p),
+    }
+    return RecordWriter(record_path(run_dir), fields)
+
+
+def _build_runner(cfg_dict: dict[str, Any]) -> Any:
+    from mmengine.config import Config
+    from mmengine.utils import import_modules_from_strings
+
+    import harness.trackers.wandb_backend  # noqa: F401  (registers the W&B backend)
+
+    imports = cfg_dict.get("custom_imports")
+    if imports:
+        import_modules_from_strings(**imports)
+    cfg = Config(cfg_dict)
+    try:
+        from lors.engine import build_runner
+    except ImportError:  # lors.engine needs only mmengine; this guards a partial install
+        from mmengine.registry import RUNNERS
+        from mmengine.runner import Runner
+
+        return RUNNERS.build(cfg) if cfg.get("runner_type") else Runner.from_cfg(cfg)
+    return build_runner(cfg)
+
+
+def run_cell(p: JobPayload) -> str:
+    """Train and evaluate one cell; returns the run's status (``done`` or ``failed``)."""
+    global _CURRENT
+    os.chdir(p.cwd)
+    run_dir = Path(p.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    launcher = "none"
+    if p.resources.gpus > 1:
+        import submitit
+
+        # every process sees all GPUs of the node; mmengine picks cuda:LOCAL_RANK
+        submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
+        launcher = "pytorch"
+    rank = int(os.environ.get("RANK", "0"))
+    tracker = make_tracker(p.wandb_mode)
+    writer = _writer(p, tracker, run_dir) if rank == 0 else None
+    if writer is not None and writer.status == "done":
+        logger.info("run %s is done already; skipping it", p.run_id)
+        return "done"
+    if writer is not None:
+        job_id, node = _job_identity(p.executor)
+        writer.start_attempt(p.executor, job_id, node, os.getpid())
+    _CURRENT = writer
+    runner = None
+    try:
+        from harness.job.config import runtime_config
+        from harness.job.hook import RecordHook, last_checkpoint
+
+        cfg = runtime_config(p, tracker, launcher)
+        if writer is not None:
+            writer.record["config"] = cfg
+            writer.save()
+        runner = _build_runner(cfg)
+        hook = RecordHook(writer, tracker)
+        runner.register_hook(hook)
+        runner.train()
+        if runner._val_loop is not None and hook.last_eval_iter != runner.iter:
+            runner.val()  # resumed from the final checkpoint: evaluate what it holds
+            hook.final_summary(runner)
+        if writer is not None:
+            writer.finish("completed", checkpoint=last_checkpoint(run_dir))
+    except Exception as exc:
+        logger.exception("run %s failed", p.run_id)
+        if writer is not None:
+            writer.finish("failed", error_tail=_error_tail(run_dir, exc))
+    finally:
+        _CURRENT = None
+        if runner is not None:
+            runner.visualizer.close()
+    return writer.status if writer is not None else "done"

@@ -1,0 +1,153 @@
+"""The submission journal and the launch lock of a sweep folder (crash safety).
+
+Before anything is submitted, the launcher appends a ``submitting`` entry naming a fresh token
+and the runs of every unit (a SLURM array task or a local lane); after the executor answers, a
+``submitted`` entry gives each unit's job id. A launcher killed between the two leaves a pending
+token: the next launch asks the executor for jobs carrying that token (SLURM job name, local
+process environment) and writes ``recovered`` (or ``abandoned`` when none exist), so no cell is
+submitted twice. The journal is append-only JSON lines, each fsynced.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import LockError
+from harness.layout import journal_path, lock_path
+from harness.records.store import now_iso
+
+logger = logging.getLogger(__name__)
+
+
+def new_token() -> str:
+    """A fresh submission token (10 hex characters)."""
+    return uuid.uuid4().hex[:10]
+
+
+@dataclass
+class Submission:
+    """One executor call as the journal knows it.
+
+    Args:
+        token: names the submission (in SLURM job names and local job environments).
+        executor: ``debug``, ``local`` or ``slurm``.
+        units: run ids per unit, in submission order.
+        jobs: job id per unit once known (None while pending).
+        closed: whether the submission was abandoned (nothing was found for it).
+    """
+
+    token: str
+    executor: str
+    units: list[list[str]]
+    jobs: list[str] | None = None
+    closed: bool = False
+    time: str = ""
+
+    @property
+    def pending(self) -> bool:
+        """Submitted or not, nobody has recorded the job ids yet."""
+        return self.jobs is None and not self.closed
+
+
+@dataclass
+class JournalState:
+    """The journal of a sweep folder, folded into submissions (oldest first)."""
+
+    submissions: list[Submission] = field(default_factory=list)
+
+    def job_of(self, run_id: str) -> tuple[str, str] | None:
+        """``(executor, job id)`` of the latest known submission of a run."""
+        for sub in reversed(self.submissions):
+            if sub.jobs is None:
+                continue
+            for unit, job in zip(sub.units, sub.jobs, strict=False):
+                if run_id in unit and job:  # "" marks a unit that recovery did not find
+                    return sub.executor, job
+        return None
+
+    def pending(self) -> list[Submission]:
+        """Submissions whose job ids were never recorded."""
+        return [s for s in self.submissions if s.pending]
+
+
+def read_journal(sweep: Path) -> JournalState:
+    """Fold the journal of a sweep folder (an absent journal is an empty one)."""
+    state = JournalState()
+    by_token: dict[str, Submission] = {}
+    try:
+        lines = journal_path(sweep).read_text().splitlines()
+    except FileNotFoundError:
+        return state
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:  # a torn last line from a crash: ignore it
+            logger.warning("journal %s: skipping a malformed line", journal_path(sweep))
+            continue
+        token, event = entry.get("token"), entry.get("event")
+        if event == "submitting":
+            sub = Submission(token, entry["executor"], entry["units"], time=entry.get("time", ""))
+            by_token[token] = sub
+            state.submissions.append(sub)
+        elif token in by_token and event in ("submitted", "recovered"):
+            by_token[token].jobs = list(entry["jobs"])
+        elif token in by_token and event == "abandoned":
+            by_token[token].closed = True
+    return state
+
+
+def append(sweep: Path, event: str, token: str, **fields: Any) -> None:
+    """Append one entry to the journal and fsync it."""
+    sweep.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"event": event, "token": token, "time": now_iso(), **fields})
+    with journal_path(sweep).open("a") as fh:
+        fh.write(line + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def record_submitting(
+    sweep: Path, token: str, executor: str, units: Sequence[Sequence[str]]
+) -> None:
+    """Write-ahead entry: this token is about to submit these units."""
+    append(sweep, "submitting", token, executor=executor, units=[list(u) for u in units])
+
+
+@contextmanager
+def sweep_lock(sweep: Path, timeout_s: float = 600.0) -> Iterator[None]:
+    """Hold the sweep folder's lock; a second launch waits for the first to finish submitting.
+
+    Raises:
+        LockError: the lock was not free within ``timeout_s``.
+    """
+    sweep.mkdir(parents=True, exist_ok=True)
+    with lock_path(sweep).open("a+") as fh:
+        deadline = time.monotonic() + timeout_s
+        told = False
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not told:
+                    logger.warning("another launch holds %s; waiting", lock_path(sweep))
+                    told = True
+                if time.monotonic() > deadline:
+                    raise LockError(
+                        f"{lock_path(sweep)}: still held by another launch after {timeout_s:.0f} s"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

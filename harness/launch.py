@@ -1,0 +1,137 @@
+"""CLI: turn a sweep spec into runs, submitting only what is missing.
+
+    python -m harness.launch SPEC [--profile P] [--executor debug|local|slurm] [--dry-run]
+        [--detach] [--retry] [--rerun-stale] [--limit N] [--parallel N]
+        [--array-parallelism N] [--slurm-profile NAME] [--wandb offline|online|disabled]
+        [--runs-dir DIR]
+
+``--dry-run`` prints the plan (label, run id, status, decoder parameters, resources) and writes
+nothing. Otherwise the new cells (plus failed ones with ``--retry``, stale ones with
+``--rerun-stale``) are submitted, and the launcher shows their progress until they end, or
+returns at once with ``--detach``. Bad input: one line on stderr, exit code 2. Runs that fail:
+exit code 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from harness.cli import OneLineParser, add_common, run_cli, setup_logging
+from harness.errors import HarnessError
+from harness.executors import EXECUTORS, default_executor, make_executor
+from harness.identity import REPO
+from harness.layout import runs_root, submitit_dir, sweep_dir
+from harness.plan import render_plan
+from harness.progress import wait
+from harness.spec import load_spec, project_root
+from harness.submit import live_plan, submit
+from harness.trackers import TRACKER_MODES
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def parser() -> OneLineParser:
+    """The launch CLI's arguments."""
+    p = OneLineParser(prog="python -m harness.launch", description=__doc__.split("\n")[0])
+    add_common(p)
+    p.add_argument(
+        "--executor",
+        choices=sorted(EXECUTORS),
+        help="default: slurm if sbatch is on PATH, else local",
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    p.add_argument("--detach", action="store_true", help="return right after submitting")
+    p.add_argument("--retry", action="store_true", help="also submit failed cells")
+    p.add_argument("--rerun-stale", action="store_true", help="also submit stale cells")
+    p.add_argument("--limit", type=_positive, help="submit at most N cells")
+    p.add_argument("--parallel", type=_positive, default=1, help="local: concurrent runs (1)")
+    p.add_argument(
+        "--array-parallelism",
+        type=_positive,
+        default=64,
+        help="slurm: tasks at once per array (64)",
+    )
+    p.add_argument(
+        "--slurm-profile",
+        help="slurm/profiles/<name>.yaml (default: the spec profile's, else default)",
+    )
+    p.add_argument("--wandb", choices=TRACKER_MODES, default="offline", help="W&B mode (offline)")
+    p.add_argument("--poll", type=float, default=5.0, help="seconds between progress updates")
+    return p
+
+
+def nothing_left(counts: dict[str, int], retry: bool, rerun_stale: bool) -> str:
+    """``nothing left to submit (2 done, 1 failed); --retry submits failed cells``."""
+    shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    hints = []
+    if counts["failed"] and not retry:
+        hints.append("--retry submits failed cells")
+    if counts["stale"] and not rerun_stale:
+        hints.append("--rerun-stale submits stale cells")
+    return f"nothing left to submit ({shown})" + "".join(f"; {h}" for h in hints)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the launch CLI; returns the exit code."""
+    args = parser().parse_args(argv)
+    setup_logging(args.verbose)
+    spec = load_spec(args.spec)
+    profile = spec.profile(args.profile)
+    if spec.table is not None and spec.table.kind == "counts":
+        raise HarnessError(
+            f"{spec.path}: table.kind is 'counts': its cells come from lors.counting; "
+            "there is nothing to run"
+        )
+    root = runs_root(args.runs_dir)
+    statuses = (
+        "new",
+        *(("failed",) if args.retry else ()),
+        *(("stale",) if args.rerun_stale else ()),
+    )
+    if args.dry_run:
+        plan = live_plan(spec, profile.name, root)
+        print(render_plan(plan))
+        todo = plan.select(statuses)[: args.limit]
+        print(f"dry run: would submit {len(todo)} cells; nothing was written")
+        return 0
+    name = args.executor or default_executor()
+    executor = make_executor(
+        name,
+        submitit_dir(sweep_dir(root, spec.name, profile.name)),
+        parallel=args.parallel,
+        array_parallelism=args.array_parallelism,
+        slurm_profile=args.slurm_profile or profile.slurm,
+        # the spec's project first, then the harness's own checkout
+        profiles_dir=[project_root(spec.path) / "slurm" / "profiles", REPO / "slurm" / "profiles"],
+    )
+    done = submit(spec, profile.name, root, executor, statuses, args.limit, args.wandb)
+    if not done.cells:
+        print(nothing_left(done.plan.counts(), args.retry, args.rerun_stale))
+        return 0
+    print(f"submitted {len(done.cells)} cells as {len(done.jobs)} {name} jobs (token {done.token})")
+    if args.detach:
+        print(f"detached; progress: python -m harness.status {args.spec} --profile {profile.name}")
+        return 0
+    states = wait(
+        done.cells,
+        done.plan.sweep_dir,
+        f"{spec.name}/{profile.name}",
+        poll_s=args.poll,
+        on_poll=executor.wait,
+    )
+    failed = [c for c in done.cells if states[c.run_id] == "failed"]
+    for c in failed:
+        print(f"failed: {c.cell.label} ({c.run_dir})", file=sys.stderr)
+    ok = len(done.cells) - len(failed)
+    print(f"{ok}/{len(done.cells)} runs done; records under {done.plan.sweep_dir}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,285 @@
+"""``load_spec``: a sweep YAML file -> a validated, frozen :class:`SweepSpec`.
+
+Every problem in the file is collected and raised at once in one :class:`SpecError`. Relative
+paths in a spec (``base``) resolve against the project root: the nearest folder above the spec
+that holds a ``pyproject.toml`` (the spec's own folder when there is none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.errors import SpecError
+from harness.records.schema import METRIC_KEYS, PARAM_KEYS
+from harness.spec.expand import axis_values, expand_cells, label_slug
+from harness.spec.model import TABLE_KINDS, Profile, Resources, SweepSpec, TableSpec
+from harness.spec.parse_axes import AxesParser
+from harness.spec.reading import (
+    SWEEP_NAME,
+    Problems,
+    check_dotted_key,
+    check_int,
+    check_keys,
+    check_label,
+    check_overrides,
+    check_resource_fields,
+    check_str,
+    read_yaml,
+)
+from harness.spec.validate import ConfigChecker, conflicts
+
+TOP_KEYS: tuple[str, ...] = (
+    "name",
+    "description",
+    "base",
+    "profiles",
+    "default_profile",
+    "axes",
+    "seeds",
+    "seed_key",
+    "table",
+)
+PROFILE_KEYS: tuple[str, ...] = ("description", "base", "overrides", "resources", "slurm", "subset")
+TABLE_KEYS: tuple[str, ...] = (
+    "title",
+    "label",
+    "rows",
+    "columns",
+    "metrics",
+    "baseline",
+    "delta",
+    "kind",
+)
+
+
+def project_root(spec_path: Path) -> Path:
+    """The nearest folder above the spec holding a ``pyproject.toml``, else the spec's folder."""
+    start = spec_path.resolve().parent
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    return start
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Load and validate a sweep spec.
+
+    Args:
+        path: the YAML file.
+
+    Returns:
+        The validated spec.
+
+    Raises:
+        SpecError: listing every problem of the file at once (one line).
+    """
+    path = Path(path)
+    problems = Problems()
+    raw = read_yaml(path, problems)
+    # a file that is not YAML or not a mapping: nothing more to check
+    checked = not problems and check_keys(raw, "", TOP_KEYS, problems, required=("name", "axes"))
+    if not checked and not isinstance(raw, dict):
+        raise SpecError(path, problems.items)
+    root = project_root(path)
+    name = check_str(raw.get("name"), "name", problems, SWEEP_NAME)
+    table = _table(raw["table"], problems) if "table" in raw else None
+    runs = table is None or table.kind == "runs"
+    base = _path(raw.get("base"), "base", root, problems) if "base" in raw else None
+    if runs and base is None and "base" not in raw:
+        problems.add(
+            "base", "required key is missing (the mmengine config every profile starts from)"
+        )
+    profiles = _profiles(raw.get("profiles"), base, root, runs, problems)
+    parser = AxesParser(problems, tuple(profiles))
+    axes = parser.node(raw.get("axes"), "axes")
+    seeds = _seeds(raw.get("seeds"), problems)
+    seed_key = raw.get("seed_key", "randomness.seed")
+    check_dotted_key(seed_key, "seed_key", problems)
+    default = raw.get(
+        "default_profile", "paper" if "paper" in profiles else next(iter(profiles), "")
+    )
+    if profiles and default not in profiles:
+        problems.add(
+            "default_profile", f"no profile {default!r}; valid profiles: {sorted(profiles)}"
+        )
+    if axes is None or (not profiles and runs):
+        raise SpecError(path, problems.items)
+    conflicts(axes, "axes", problems)
+    spec = SweepSpec(
+        name=name,
+        path=path,
+        description=str(raw.get("description", "")),
+        profiles=profiles,
+        axes=axes,
+        seeds=seeds,
+        seed_key=str(seed_key),
+        table=table,
+        default_profile=default,
+    )
+    for profile in profiles.values():
+        _check_subset(spec, profile, problems)
+    if table is not None and default in profiles:
+        _check_table_axes(spec, table, problems)
+    if default in profiles:
+        _check_labels(spec, problems)
+    if runs and default in profiles:
+        checker = ConfigChecker(problems)
+        for pname, profile in profiles.items():
+            cfg = checker.profile(profile, f"profiles.{pname}")
+            if cfg is not None:
+                checker.cells(axes, cfg, spec.seed_key, profile)
+    if problems:
+        raise SpecError(path, problems.items)
+    return spec
+
+
+def _path(raw: Any, where: str, root: Path, problems: Problems) -> Path | None:
+    text = check_str(raw, where, problems)
+    if not text:
+        return None
+    p = Path(text)
+    return p if p.is_absolute() else root / p
+
+
+def _profiles(
+    raw: Any, base: Path | None, root: Path, runs: bool, problems: Problems
+) -> dict[str, Profile]:
+    if raw is None:
+        if runs:
+            problems.add("profiles", "required key is missing (at least one profile, e.g. paper)")
+        return {}
+    if not isinstance(raw, Mapping) or not raw:
+        problems.add("profiles", "must map profile names (paper, smoke, ...) to profiles")
+        return {}
+    out = {}
+    for name, body in raw.items():
+        where = f"profiles.{name}"
+        if not check_str(name, where, problems, SWEEP_NAME):
+            continue
+        if body is None:
+            body = {}
+        if not check_keys(body, where, PROFILE_KEYS, problems):
+            continue
+        pbase = _path(body["base"], f"{where}.base", root, problems) if "base" in body else base
+        fields = check_resource_fields(body.get("resources", {}), f"{where}.resources", problems)
+        subset_raw = body.get("subset", {})
+        subset: dict[str, tuple[str, ...]] = {}
+        if not isinstance(subset_raw, Mapping):
+            problems.add(f"{where}.subset", "must map axis names to lists of value labels")
+        else:
+            for axis, labels in subset_raw.items():
+                if not isinstance(labels, list) or not labels:
+                    problems.add(f"{where}.subset.{axis}", "must be a non-empty list of labels")
+                    continue
+                subset[str(axis)] = tuple(
+                    check_label(v, f"{where}.subset.{axis}", problems) for v in labels
+                )
+        slurm = body.get("slurm")
+        if slurm is not None:
+            slurm = check_str(slurm, f"{where}.slurm", problems, SWEEP_NAME)
+        out[str(name)] = Profile(
+            name=str(name),
+            base=pbase,
+            overrides=check_overrides(body.get("overrides"), f"{where}.overrides", problems),
+            resources=Resources().overlay(fields),
+            slurm=slurm or None,
+            subset=subset,
+        )
+    return out
+
+
+def _seeds(raw: Any, problems: Problems) -> tuple[int, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        problems.add("seeds", f"must be a non-empty list of ints, got {raw!r}")
+        return ()
+    seeds = tuple(check_int(s, f"seeds[{i}]", problems, 0) for i, s in enumerate(raw))
+    if len(set(seeds)) != len(seeds):
+        problems.add("seeds", f"duplicate seeds in {list(seeds)}")
+    return seeds
+
+
+def _table(raw: Any, problems: Problems) -> TableSpec | None:
+    if not check_keys(
+        raw, "table", TABLE_KEYS, problems, required=("title", "rows", "columns", "metrics")
+    ):
+        return None
+    kind = raw.get("kind", "runs")
+    if kind not in TABLE_KINDS:
+        problems.add(
+            "table.kind", f"{kind!r} is not a table kind; valid kinds: {list(TABLE_KINDS)}"
+        )
+    metrics = raw.get("metrics")
+    if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
+        problems.add("table.metrics", f"must be a non-empty list of metric keys, got {metrics!r}")
+        metrics = []
+    valid = [*METRIC_KEYS, *(f"params.{k}" for k in PARAM_KEYS)]
+    for m in metrics if kind == "runs" else []:
+        if m not in valid:
+            problems.add("table.metrics", f"unknown metric {m!r}; valid metrics: {valid}")
+    delta = raw.get("delta")
+    if delta is not None and delta not in metrics:
+        problems.add("table.delta", f"{delta!r} is not one of table.metrics {metrics}")
+    baseline = raw.get("baseline")
+    if baseline is not None and not isinstance(baseline, Mapping):
+        problems.add("table.baseline", "must map axis names to value labels")
+        baseline = None
+    return TableSpec(
+        title=check_str(raw.get("title"), "table.title", problems),
+        label=str(raw.get("label", "")),
+        rows=check_str(raw.get("rows"), "table.rows", problems),
+        columns=check_str(raw.get("columns"), "table.columns", problems),
+        metrics=tuple(metrics),
+        baseline={str(k): str(v) for k, v in baseline.items()} if baseline else None,
+        delta=delta,
+        kind=kind if kind in TABLE_KINDS else "runs",
+    )
+
+
+def _check_table_axes(spec: SweepSpec, table: TableSpec, problems: Problems) -> None:
+    values = axis_values(spec.axes, spec.profile())
+    if table.rows not in (*values, "label"):
+        problems.add("table.rows", f"{table.rows!r} is not an axis; valid: {[*values, 'label']}")
+    if table.columns not in (*values, "metrics", "label"):
+        problems.add(
+            "table.columns", f"{table.columns!r} is not an axis; valid: {[*values, 'metrics']}"
+        )
+    for axis, label in (table.baseline or {}).items():
+        if axis not in values:
+            problems.add(f"table.baseline.{axis}", f"no axis {axis!r}; axes: {list(values)}")
+        elif label not in values[axis]:
+            problems.add(
+                f"table.baseline.{axis}", f"{label!r} is not a value; values: {values[axis]}"
+            )
+
+
+def _check_subset(spec: SweepSpec, profile: Profile, problems: Problems) -> None:
+    values = axis_values(spec.axes, Profile(profile.name, profile.base))
+    for axis, labels in profile.subset.items():
+        where = f"profiles.{profile.name}.subset.{axis}"
+        if axis not in values:
+            problems.add(where, f"no axis {axis!r}; axes: {list(values)}")
+            continue
+        for label in labels:
+            if label not in values[axis]:
+                problems.add(where, f"{label!r} is not a value of {axis}; values: {values[axis]}")
+
+
+def _check_labels(spec: SweepSpec, problems: Problems) -> None:
+    for profile in spec.profiles.values():
+        cells = expand_cells(spec, profile)
+        if not cells:
+            problems.add(f"profiles.{profile.name}.subset", "keeps no cell of the sweep")
+        seen: dict[str, str] = {}
+        for cell in cells:
+            slug = label_slug(cell.label)
+            if slug in seen:
+                problems.add(
+                    "axes",
+                    f"duplicate cell label {cell.label!r} (as a folder name {slug!r}) in profile "
+                    f"{profile.name!r}: make value labels unique",
+                )
+            seen[slug] = cell.label

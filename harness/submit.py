@@ -1,0 +1,144 @@
+"""Carry a plan out: recover lost submissions, close killed runs, submit what is missing.
+
+Everything that writes happens under the sweep folder's lock, in this order: recover pending
+journal entries (``find`` by token), replan with live job states, mark runs whose job vanished
+as failed (attempt exit ``killed``), journal the submission, submit, journal the job ids. A
+launcher killed anywhere in between leaves a journal from which the next launch knows what was
+submitted, so no cell is submitted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import journal
+from harness.executors import EXECUTORS, Executor, job_alive
+from harness.job.payload import JobPayload
+from harness.layout import sweep_dir
+from harness.plan import Plan, PlannedCell, make_plan
+from harness.records.store import now_iso, read_record, write_record
+from harness.spec.model import SweepSpec
+
+logger = logging.getLogger(__name__)
+# Crash-safety tests: exit abruptly after the write-ahead entry ("after-journal") or after the
+# executor accepted the jobs but before their ids are journaled ("after-submit").
+FAULT_ENV = "LORS_FAULT"
+
+
+def _fault(point: str) -> None:
+    if os.environ.get(FAULT_ENV) == point:
+        logger.warning("%s=%s: exiting here on purpose", FAULT_ENV, point)
+        os._exit(137)
+
+
+def live_plan(spec: SweepSpec, profile: str | None, runs_root: Path) -> Plan:
+    """The plan with job liveness asked of the executors (squeue, process table)."""
+    return make_plan(spec, profile, runs_root, alive=job_alive)
+
+
+def recover(sweep: Path) -> int:
+    """Resolve pending journal entries (job ids never written); returns how many there were."""
+    pending = journal.read_journal(sweep).pending()
+    for sub in pending:
+        cls = EXECUTORS.get(sub.executor)
+        found = cls.find(sub.token, len(sub.units)) if cls is not None else []
+        if any(found):
+            jobs = [j or "" for j in found]
+            journal.append(sweep, "recovered", sub.token, jobs=jobs)
+            logger.warning("recovered submission %s: jobs %s", sub.token, jobs)
+        else:
+            journal.append(sweep, "abandoned", sub.token)
+            logger.warning(
+                "submission %s never reached %s; its cells are free", sub.token, sub.executor
+            )
+    return len(pending)
+
+
+def close_vanished(plan: Plan) -> list[PlannedCell]:
+    """Mark the records of runs whose job ended mid-run as failed (attempt exit ``killed``)."""
+    closed = []
+    for pc in plan.cells:
+        if pc.status != "failed" or not pc.note or pc.record_path is None:
+            continue
+        record = read_record(pc.record_path)
+        if record is None or record.get("status") not in ("running", "queued"):
+            continue
+        attempts = record.get("attempts") or []
+        if attempts and attempts[-1].get("exit") is None:
+            attempts[-1].update(exit="killed", end=now_iso())
+        record.update(status="failed", error_tail=pc.note)
+        write_record(pc.record_path, record)
+        closed.append(pc)
+    return closed
+
+
+def payload(plan: Plan, pc: PlannedCell, executor: str, wandb_mode: str) -> JobPayload:
+    """The job payload of a planned cell."""
+    assert plan.profile.base is not None  # a counts sweep is refused before planning
+    return JobPayload(
+        sweep=plan.spec.name,
+        profile=plan.profile.name,
+        label=pc.cell.label,
+        coords=dict(pc.cell.coords),
+        seed=pc.cell.seed,
+        run_id=pc.run_id,
+        run_dir=str(pc.run_dir.resolve()),
+        runs_root=str(plan.runs_root.resolve()),
+        base=str(plan.profile.base.resolve()),
+        overrides=dict(pc.overrides),
+        resources=pc.cell.resources,
+        data_manifest=pc.data_manifest,
+        executor=executor,
+        wandb_mode=wandb_mode,
+        cwd=str(Path.cwd()),
+    )
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What one launch submitted."""
+
+    plan: Plan
+    cells: tuple[PlannedCell, ...]
+    jobs: tuple[str, ...]
+    token: str | None
+
+
+def submit(
+    spec: SweepSpec,
+    profile: str | None,
+    runs_root: Path,
+    executor: Executor,
+    statuses: Sequence[str] = ("new",),
+    limit: int | None = None,
+    wandb_mode: str = "offline",
+) -> Submitted:
+    """Submit the cells with one of ``statuses`` (at most ``limit``), under the sweep lock.
+
+    Returns:
+        The plan the choice was made from, the cells submitted and the ``executor:job`` keys.
+    """
+    folder = sweep_dir(runs_root, spec.name, spec.profile(profile).name)
+    with journal.sweep_lock(folder):
+        recover(folder)
+        plan = live_plan(spec, profile, runs_root)
+        for pc in close_vanished(plan):
+            logger.warning("%s: %s", pc.cell.label, pc.note)
+        chosen = plan.select(tuple(statuses))[: limit if limit is not None else None]
+        if not chosen:
+            return Submitted(plan, (), (), None)
+        payloads = [payload(plan, pc, executor.name, wandb_mode) for pc in chosen]
+        units = executor.units(payloads)
+        token = journal.new_token()
+        journal.record_submitting(folder, token, executor.name, [u.run_ids for u in units])
+        _fault("after-journal")
+        job_ids = executor.submit(units, token)
+        _fault("after-submit")
+        journal.append(folder, "submitted", token, jobs=job_ids)
+    jobs = tuple(f"{executor.name}:{j}" for j in job_ids)
+    logger.info("submitted %d runs as %d jobs (token %s)", len(chosen), len(job_ids), token)
+    return Submitted(plan, tuple(chosen), jobs, token)

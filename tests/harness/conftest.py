@@ -1,0 +1,90 @@
+"""Fixtures of the harness tests: the tiny workload's spec, copied specs, a pinned code hash."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TINY_DIR = REPO / "tests" / "harness" / "tiny"
+TINY_CONFIG = TINY_DIR / "tiny_config.py"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other work on lors/ while a test runs must not change its run ids; jobs in subprocesses
+    must import the tiny workload (tests.harness.tiny) from this checkout."""
+    monkeypatch.setenv("LORS_CODE_HASH", "test-code")
+    path = os.environ.get("PYTHONPATH", "")
+    monkeypatch.setenv("PYTHONPATH", f"{REPO}{os.pathsep}{path}" if path else str(REPO))
+    monkeypatch.delenv("LORS_RUNS_DIR", raising=False)
+    monkeypatch.delenv("LORS_FAULT", raising=False)
+
+
+def write_spec(folder: Path, body: str, name: str = "spec.yaml") -> Path:
+    """Write a spec file; ``{tiny}`` in the body becomes the tiny config's path."""
+    path = folder / name
+    path.write_text(body.replace("{tiny}", str(TINY_CONFIG)))
+    return path
+
+
+TINY_SPEC = """
+name: tiny-test
+base: {tiny}
+default_profile: smoke
+profiles:
+  smoke:
+    resources: {gpus: 0, cpus: 1, mem_gb: 2, timeout_min: 10}
+  paper:
+    overrides: {train_cfg.max_iters: 40}
+    resources: {gpus: 1, cpus: 4, mem_gb: 16, timeout_min: 60}
+axes:
+  axis: hidden
+  key: model.hidden
+  values: [4, 8]
+"""
+
+
+@pytest.fixture
+def tiny_spec(tmp_path: Path) -> Path:
+    """A two-cell spec of the tiny workload, in the test's tmp dir."""
+    return write_spec(tmp_path, TINY_SPEC)
+
+
+ONE_CELL_SPEC = """
+name: one
+base: {tiny}
+default_profile: smoke
+profiles:
+  smoke:
+    overrides: {model.step_delay_s: DELAY, train_cfg.max_iters: ITERS}
+    resources: {gpus: 0, cpus: 1, mem_gb: 2, timeout_min: 10}
+axes:
+  axis: hidden
+  key: model.hidden
+  values: [4]
+"""
+
+
+def one_cell_spec(folder: Path, delay: float = 0.0, iters: int = 20) -> Path:
+    """A one-cell spec of the tiny workload; ``delay`` seconds per training step."""
+    text = ONE_CELL_SPEC.replace("DELAY", str(delay)).replace("ITERS", str(iters))
+    return write_spec(folder, text, name="one.yaml")
+
+
+def launch(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
+    """``python -m harness.launch ARGS`` in a subprocess; returns the CompletedProcess."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "harness.launch", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+    )

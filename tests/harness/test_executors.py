@@ -1,0 +1,67 @@
+"""One contract, every executor: submit units, the jobs end, records say done, liveness agrees."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.executors import Executor, make_executor
+from harness.journal import new_token
+from harness.layout import submitit_dir
+from harness.plan import make_plan
+from harness.records.store import read_record
+from harness.spec import load_spec
+from harness.submit import payload
+from tests.harness.conftest import REPO, write_spec
+
+SPEC = """
+name: contract
+base: {tiny}
+profiles:
+  smoke:
+    overrides: {train_cfg.max_iters: 10, train_cfg.val_interval: 10}
+    resources: {gpus: 0, cpus: 1, mem_gb: 2, timeout_min: 10}
+axes:
+  axis: hidden
+  key: model.hidden
+  values: [3, 5]
+"""
+EXECUTORS = ["debug", "local", pytest.param("slurm", marks=pytest.mark.slurm)]
+
+
+def _executor(name: str, folder: Path, request: pytest.FixtureRequest) -> Executor:
+    if name == "slurm":
+        request.getfixturevalue("slurm_cluster")
+    return make_executor(name, folder, parallel=2, profiles_dir=REPO / "slurm" / "profiles")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXECUTORS)
+def test_executor_contract(tmp_path: Path, name: str, request: pytest.FixtureRequest) -> None:
+    spec = load_spec(write_spec(tmp_path, SPEC))
+    plan = make_plan(spec, "smoke", tmp_path / "runs")
+    ex = _executor(name, submitit_dir(plan.sweep_dir), request)
+    payloads = [payload(plan, pc, name, "disabled") for pc in plan.cells]
+    units = ex.units(payloads)
+    assert sorted(r for u in units for r in u.run_ids) == sorted(p.run_id for p in payloads)
+    token = new_token()
+    ids = ex.submit(units, token)
+    assert len(ids) == len(units) and all(ids)
+    if name != "debug":
+        found = ex.find(token, len(units))
+        assert [f for f in found if f] == [i for i in ids if i in found]
+    deadline = time.monotonic() + 240
+    while any(ex.alive(ids).values()):
+        assert time.monotonic() < deadline, f"{name} jobs still alive: {ids}"
+        ex.wait()
+        time.sleep(1)
+    for pc in plan.cells:
+        rec = read_record(pc.run_dir / "record.json")
+        assert rec is not None and rec["status"] == "done", rec and rec.get("error_tail")
+        assert rec["attempts"][-1]["executor"] == name
+        assert rec["attempts"][-1]["job_id"] in ids
+        assert rec["history"][-1]["iter"] == 10
+    assert ex.alive(ids) == dict.fromkeys(ids, False)
+    assert ex.find(new_token(), 2) == [None, None]

@@ -1,0 +1,104 @@
+"""Run ids: what changes them and what does not; the memoised hash equals a fresh one."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from harness.identity import ConfigHasher, code_version, data_manifest, run_id
+from harness.spec.config import apply_overrides
+
+BASE = {
+    "model": {"roi_head": {"num_stages": 6, "lors_cfg": {"adaptive_rank": 16}}},
+    "work_dir": "a",
+    "log_level": "INFO",
+    "default_hooks": {"logger": {"interval": 50}, "timer": {"type": "IterTimerHook"}},
+    "visualizer": {"vis_backends": [{"type": "LocalVisBackend"}]},
+}
+
+
+def _digest(cfg: dict) -> str:
+    return ConfigHasher().digest(cfg)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "same"),
+    [
+        ({"work_dir": "b"}, True),
+        ({"log_level": "DEBUG"}, True),
+        ({"default_hooks.logger.interval": 1}, True),
+        ({"visualizer.vis_backends": []}, True),
+        ({"model.roi_head.num_stages": 3}, False),
+        ({"model.roi_head.lors_cfg.adaptive_rank": 8}, False),
+        ({"default_hooks.timer.type": "Other"}, False),
+        ({"model.roi_head.num_stages": 6.0}, False),  # 6.0 is not 6 in a config
+    ],
+)
+def test_excluded_keys_do_not_change_the_hash(overrides: dict, same: bool) -> None:
+    assert (_digest(apply_overrides(BASE, overrides)) == _digest(BASE)) is same
+
+
+def test_key_order_does_not_matter() -> None:
+    reordered = {k: BASE[k] for k in reversed(list(BASE))}
+    assert _digest(reordered) == _digest(BASE)
+
+
+def test_memoised_hash_equals_fresh_hash_over_many_cells() -> None:
+    hasher = ConfigHasher()
+    for rank in range(50):
+        cell = apply_overrides(BASE, {"model.roi_head.lors_cfg.adaptive_rank": rank})
+        assert hasher.digest(cell) == _digest(copy.deepcopy(cell))
+    assert hasher.digest(BASE) == _digest(copy.deepcopy(BASE))
+
+
+def test_run_id_depends_on_every_part() -> None:
+    rid = run_id("cfg", "data", "code")
+    assert len(rid) == 12 and all(c in "0123456789abcdef" for c in rid)
+    assert (
+        len(
+            {
+                rid,
+                run_id("cfg2", "data", "code"),
+                run_id("cfg", "d2", "code"),
+                run_id("cfg", "data", "c2"),
+            }
+        )
+        == 4
+    )
+
+
+def test_data_manifest_follows_annotation_content(tmp_path: Path) -> None:
+    (tmp_path / "d" / "ann").mkdir(parents=True)
+    (tmp_path / "d" / "img").mkdir()
+    (tmp_path / "d" / "img" / "0.png").write_bytes(b"x")
+    ann = tmp_path / "d" / "ann" / "train.json"
+    ann.write_text('{"images": []}')
+    cfg = {
+        "train_dataloader": {
+            "dataset": {
+                "type": "CocoDataset",
+                "data_root": "d/",
+                "ann_file": "ann/train.json",
+                "data_prefix": {"img": "img/"},
+            }
+        }
+    }
+    first = data_manifest(cfg, cwd=tmp_path)
+    assert first == data_manifest(cfg, cwd=tmp_path) and first != "none"
+    ann.write_text('{"images": [1]}')
+    second = data_manifest(cfg, cwd=tmp_path)
+    (tmp_path / "d" / "img" / "1.png").write_bytes(b"y")
+    third = data_manifest(cfg, cwd=tmp_path)
+    assert len({first, second, third}) == 3
+    assert data_manifest({"train_dataloader": {"dataset": {"type": "TinyPoints"}}}) == "none"
+
+
+def test_code_version_pin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LORS_CODE_HASH", "abc")
+    assert code_version().source_hash == "abc"
+    monkeypatch.delenv("LORS_CODE_HASH")
+    real = code_version()
+    assert real.source_hash != "abc" and len(real.source_hash) == 16
+    assert isinstance(real.dirty, bool)

@@ -1,0 +1,125 @@
+"""Plans: every status from records, the journal and job liveness; purity; no torch on the path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from harness import journal
+from harness.plan import make_plan, render_plan
+from harness.records.store import write_record
+from harness.spec import load_spec
+from tests.harness.conftest import REPO, write_spec
+
+
+def _record(run_dir: Path, status: str, job: str = "1", executor: str = "local") -> None:
+    write_record(
+        run_dir / "record.json",
+        {
+            "status": status,
+            "run_id": run_dir.name[-12:],
+            "attempts": [{"executor": executor, "job_id": job, "exit": None}],
+        },
+    )
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
+
+
+def test_new_then_statuses_from_records(tmp_path: Path, tiny_spec: Path) -> None:
+    spec = load_spec(tiny_spec)
+    runs = tmp_path / "runs"
+    plan = make_plan(spec, "smoke", runs)
+    assert [c.status for c in plan.cells] == ["new", "new"]
+    assert not runs.exists()  # planning writes nothing
+    a, b = plan.cells
+    assert a.run_dir == runs / "tiny-test" / "smoke" / f"hidden=4-{a.run_id}"
+    _record(a.run_dir, "done")
+    _record(b.run_dir, "running", job="999")
+    before = _tree(runs)
+    plan = make_plan(spec, "smoke", runs)
+    assert [c.status for c in plan.cells] == ["done", "running"]
+    assert plan.cells[0].record_path == a.run_dir / "record.json"
+    dead = make_plan(spec, "smoke", runs, alive={"local:999": False})
+    assert (
+        dead.cells[1].status == "failed" and "ended while the run was running" in dead.cells[1].note
+    )
+    alive = make_plan(spec, "smoke", runs, alive=lambda jobs: dict.fromkeys(jobs, True))
+    assert alive.cells[1].status == "running" and alive.cells[1].job == "local:999"
+    assert _tree(runs) == before
+
+
+def test_queued_from_journal_and_vanished_before_start(tmp_path: Path, tiny_spec: Path) -> None:
+    spec = load_spec(tiny_spec)
+    runs = tmp_path / "runs"
+    plan = make_plan(spec, "smoke", runs)
+    ids = [c.run_id for c in plan.cells]
+    journal.record_submitting(plan.sweep_dir, "tok1", "slurm", [[ids[0]], [ids[1]]])
+    assert [c.status for c in make_plan(spec, "smoke", runs).cells] == ["new", "new"]  # pending
+    journal.append(plan.sweep_dir, "submitted", "tok1", jobs=["5_0", "5_1"])
+    queued = make_plan(spec, "smoke", runs, alive={"slurm:5_0": True, "slurm:5_1": False})
+    assert [c.status for c in queued.cells] == ["queued", "failed"]
+    assert queued.cells[0].job == "slurm:5_0"
+    assert "before the run started" in queued.cells[1].note
+
+
+def test_resubmitted_failed_run_is_queued_again(tmp_path: Path, tiny_spec: Path) -> None:
+    spec = load_spec(tiny_spec)
+    runs = tmp_path / "runs"
+    cell = make_plan(spec, "smoke", runs).cells[0]
+    _record(cell.run_dir, "failed", job="7")
+    journal.record_submitting(cell.run_dir.parent, "tok2", "local", [[cell.run_id]])
+    journal.append(cell.run_dir.parent, "submitted", "tok2", jobs=["8"])
+    assert make_plan(spec, "smoke", runs, alive={"local:8": True}).cells[0].status == "queued"
+    assert make_plan(spec, "smoke", runs, alive={"local:8": False}).cells[0].status == "failed"
+
+
+def test_stale_when_config_changes(tmp_path: Path, tiny_spec: Path) -> None:
+    runs = tmp_path / "runs"
+    old = make_plan(load_spec(tiny_spec), "smoke", runs).cells[0]
+    _record(old.run_dir, "done")
+    changed = tiny_spec.read_text().replace(
+        "timeout_min: 10}", "timeout_min: 10}\n    overrides: {train_cfg.max_iters: 7}"
+    )
+    plan = make_plan(load_spec(write_spec(tmp_path, changed, name="changed.yaml")), "smoke", runs)
+    assert plan.cells[0].status == "stale" and plan.cells[0].run_id != old.run_id
+    assert plan.cells[0].record_path == old.run_dir / "record.json"
+    assert plan.cells[1].status == "new"
+
+
+def test_render_has_every_column(tmp_path: Path) -> None:
+    spec = load_spec(REPO / "sweeps" / "examples" / "tiny.yaml")
+    text = render_plan(make_plan(spec, "smoke", tmp_path / "runs"))
+    lines = text.splitlines()
+    assert lines[1].split() == ["label", "run", "id", "status", "decoder", "params", "resources"]
+    assert "decoder=AdaMixer+LORS" in text and "0g/2c/4G/30m" in text
+    lors_row = next(line for line in lines if "AdaMixer+LORS" in line)
+    assert "M (" in lors_row and " sh + " in lors_row  # counts from lors.adamixer_counting
+
+
+def test_planning_imports_no_torch(tmp_path: Path) -> None:
+    code = (
+        "import sys, json\n"
+        "from harness.spec import load_spec\nfrom harness.plan import make_plan, render_plan\n"
+        f"p = make_plan(load_spec({str(REPO / 'sweeps/examples/tiny.yaml')!r}), 'smoke', "
+        f"__import__('pathlib').Path({str(tmp_path)!r}))\nrender_plan(p)\n"
+        "print(json.dumps(sorted(m for m in ('torch', 'mmcv', 'mmdet') if m in sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_corrupt_record_does_not_break_the_plan(tmp_path: Path, tiny_spec: Path) -> None:
+    spec = load_spec(tiny_spec)
+    runs = tmp_path / "runs"
+    cell = make_plan(spec, "smoke", runs).cells[0]
+    cell.run_dir.mkdir(parents=True)
+    (cell.run_dir / "record.json").write_text("{not json")
+    planned = make_plan(spec, "smoke", runs).cells[0]
+    assert planned.status == "failed" and "not valid JSON" in planned.note
+    assert planned.record_path == cell.run_dir / "record.json" and planned.record is None

@@ -1,0 +1,85 @@
+"""The record writer: attempts, history, exits, metrics, atomic writes (docs/record.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from harness.records.schema import METRIC_KEYS
+from harness.records.store import read_record, write_record
+from harness.records.writer import RecordWriter, coco_metrics
+
+FIELDS = {
+    "sweep": "s",
+    "profile": "smoke",
+    "label": "a=1",
+    "run_id": "0123456789ab",
+    "wandb": {"id": "0123456789ab", "mode": "offline", "dir": "wandb", "synced": False},
+}
+
+
+def test_lifecycle_done(tmp_path: Path) -> None:
+    path = tmp_path / "run" / "record.json"
+    w = RecordWriter(path, FIELDS)
+    w.start_attempt("local", "123", "node1", 42)
+    assert read_record(path)["status"] == "running"
+    w.resumed_from(0)
+    w.add_evaluation(
+        None, 50, {"coco/bbox_mAP": 0.1, "coco/bbox_mAP_50": 0.3, "loss": 1.5}, "iter_50.pth"
+    )
+    w.add_evaluation(None, 100, {"coco/bbox_mAP": 0.2, "coco/bbox_mAP_50": 0.4}, "iter_100.pth")
+    w.finish("completed", checkpoint="iter_100.pth")
+    rec = read_record(path)
+    assert rec["status"] == "done" and rec["checkpoint"] == "iter_100.pth"
+    assert rec["metrics"]["bbox_mAP"] == 0.2 and rec["metrics"]["bbox_mAP_s"] is None
+    assert set(rec["metrics"]) == set(METRIC_KEYS)
+    assert [h["iter"] for h in rec["history"]] == [50, 100] and rec["history"][0]["loss"] == 1.5
+    assert rec["attempts"][0]["exit"] == "completed" and rec["wall_time_s"] >= 0
+    assert list(path.parent.iterdir()) == [path]  # no temp file left behind
+
+
+def test_killed_attempt_is_closed_by_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "record.json"
+    RecordWriter(path, FIELDS).start_attempt("slurm", "7_0", "n", 1)  # then the process dies
+    w = RecordWriter(path, FIELDS)
+    w.start_attempt("slurm", "8_0", "n", 2)
+    w.resumed_from(200)
+    w.finish("failed", error_tail="boom")
+    rec = read_record(path)
+    assert [a["exit"] for a in rec["attempts"]] == ["killed", "failed"]
+    assert rec["attempts"][1]["resumed_from_iter"] == 200
+    assert rec["status"] == "failed" and rec["error_tail"] == "boom"
+
+
+def test_interrupted_attempt_leaves_the_run_queued(tmp_path: Path) -> None:
+    w = RecordWriter(tmp_path / "record.json", FIELDS)
+    w.start_attempt("slurm", "9_0", "n", 3)
+    w.finish("timeout")
+    assert w.status == "queued" and w.record["attempts"][-1]["exit"] == "timeout"
+
+
+def test_missing_and_nan_metrics_are_null(tmp_path: Path) -> None:
+    assert coco_metrics({}) == dict.fromkeys(METRIC_KEYS)
+    assert coco_metrics({"coco/bbox_mAP": float("nan")})["bbox_mAP"] is None
+    assert coco_metrics({"coco/bbox_mAP_l": -1.0})["bbox_mAP_l"] is None
+    path = tmp_path / "r.json"
+    write_record(path, {"x": math.inf, "y": [1.0, math.nan]})
+    assert json.loads(path.read_text())["x"] is None and read_record(path)["y"] == [1.0, None]
+
+
+def test_synced_dirs_survive_a_new_attempt(tmp_path: Path) -> None:
+    path = tmp_path / "record.json"
+    write_record(
+        path,
+        {
+            **FIELDS,
+            "status": "failed",
+            "wandb": {**FIELDS["wandb"], "synced_dirs": ["offline-run-1"]},
+        },
+    )
+    w = RecordWriter(path, FIELDS)
+    assert (
+        w.record["wandb"]["synced_dirs"] == ["offline-run-1"]
+        and w.record["wandb"]["synced"] is False
+    )

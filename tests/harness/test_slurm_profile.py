@@ -1,0 +1,91 @@
+"""SLURM settings: profile files, resources -> sbatch options (golden file), job id parsing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ProfileError
+from harness.executors.slurm import SlurmExecutor, _expand
+from harness.executors.slurm_profile import SlurmProfile, load_slurm_profile
+from harness.job.payload import JobPayload
+from harness.spec.model import Resources
+from tests.harness.conftest import REPO
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _payload(resources: Resources, rid: str = "0123456789ab") -> JobPayload:
+    return JobPayload(
+        "s",
+        "paper",
+        "a=1",
+        {"a": "1"},
+        None,
+        rid,
+        "/r",
+        "/",
+        "/c.py",
+        {},
+        resources,
+        "none",
+        "slurm",
+    )
+
+
+def test_repository_profiles_load() -> None:
+    for path in sorted((REPO / "slurm" / "profiles").glob("*.yaml")):
+        assert load_slurm_profile(path.stem, path.parent).name == path.stem
+    assert load_slurm_profile(None, Path("/nonexistent")) == SlurmProfile()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("partion: gpu\n", "unknown key(s) ['partion']"),
+        ("setup: module load x\n", "setup must be a list"),
+        ("signal_delay_s: soon\n", "signal_delay_s must be an int"),
+        ("[1, 2]\n", "must be a mapping"),
+    ],
+)
+def test_bad_profiles(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "bad.yaml").write_text(text)
+    with pytest.raises(ProfileError, match=re.escape(message)):
+        load_slurm_profile("bad", tmp_path)
+    with pytest.raises(ProfileError, match="profiles: \\['bad'\\]"):
+        load_slurm_profile("missing", tmp_path)
+
+
+def test_paper_array_sbatch_matches_golden_file() -> None:
+    profile = load_slurm_profile("example-cluster", REPO / "slurm" / "profiles")
+    ex = SlurmExecutor(Path("/runs/table6/paper/.submitit"), profile, array_parallelism=4)
+    paper = Resources(gpus=8, cpus=32, mem_gb=128, timeout_min=1440)
+    script = ex.sbatch_script(ex.units([_payload(paper)])[0], "tok", array_size=12)
+    golden = GOLDEN / "paper_array.sbatch"
+    assert script == golden.read_text()
+
+
+def test_units_group_equal_resources_contiguously() -> None:
+    small, big = Resources(cpus=2), Resources(gpus=8, cpus=32)
+    payloads = [_payload(r, f"{i:012d}") for i, r in enumerate([small, big, small, big])]
+    ex = SlurmExecutor(Path("/f"), SlurmProfile())
+    units = ex.units(payloads)
+    order = [u.resources for u in units]
+    assert order in ([big, big, small, small], [small, small, big, big])
+    params = ex.parameters(units[0], "t")
+    assert params["name"] == "lors-t" and params["slurm_array_parallelism"] == 64
+
+
+@pytest.mark.parametrize(
+    ("job_id", "tasks"),
+    [
+        ("12_3", [(12, 3)]),
+        ("12_[0-2,5%4]", [(12, 0), (12, 1), (12, 2), (12, 5)]),
+        ("12", []),
+        ("x", []),
+    ],
+)
+def test_array_ids(job_id: str, tasks: list[tuple[int, int]]) -> None:
+    assert _expand(job_id) == tasks
