@@ -9,4 +9,11 @@ Vocabulary (shared with ``harness``):
 - **provenance**: for every printed number, the runs, job ids, W&B run ids, git commit and
   checkpoint it came from (a sidecar JSON beside each table).
 - **curve**: a figure drawn from counts (``lors.counting``) or from records.
+
+Modules, in pipeline order: ``records`` (read and validate ``record.json``), ``sweep`` (the one
+bridge to ``harness.spec`` / ``harness.plan``), ``counts`` (cells of count tables), ``layout``
+and ``quantities`` (the plain inputs and the metric vocabulary), ``table`` / ``delta`` /
+``entries`` (pure: cells -> paper-shaped DataFrame), ``cell_text`` / ``render`` (LaTeX, Markdown,
+CSV), ``provenance`` / ``regression`` (sidecars, ``explain``, ``--check``), ``pareto`` /
+``curves`` (figures), ``outputs`` (files), ``make_tables`` (the CLI; docs/analysis.md).
 """

@@ -1,0 +1,108 @@
+"""The text of one table entry and of its headers, in LaTeX, Markdown or CSV.
+
+Numbers: AP with one decimal, parameters with two; seeds merged as ``mean ± std (n)``; a cell with
+some seeds still pending as ``mean ± std (done/expected)``; a cell with nothing to show prints its
+state in words (``running``, ``failed``, ``missing`` ...), never a blank or a zero; a position the
+sweep has no cell for, and the Δ of the baseline row, print a dash.
+"""
+
+from __future__ import annotations
+
+from analysis.entries import DELTA_PREFIX, Entry
+from analysis.quantities import AXIS_NAMES, Quantity, quantity
+
+FORMATS = ("latex", "md", "csv")
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+DASH = {"latex": "---", "md": "—", "csv": "—"}
+
+
+def latex_escape(text: str) -> str:
+    """Escape the characters LaTeX treats specially in running text."""
+    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in text)
+
+
+def axis_header(axis: str, fmt: str) -> str:
+    """The header of an axis: its short symbol when it is a knob, else the name itself."""
+    symbol = f"${axis}$" if len(axis) == 1 and axis.isalpha() else latex_escape(axis)
+    md, tex = AXIS_NAMES.get(axis, (axis, symbol))
+    return tex if fmt == "latex" else md
+
+
+def value_header(value: str, fmt: str) -> str:
+    """An axis value (a row or column label) as printed."""
+    if fmt == "latex":
+        return latex_escape(value)
+    return value.replace("|", r"\|") if fmt == "md" else value
+
+
+def metric_header(metric: str, kind: str, fmt: str) -> str:
+    """The header of a metric column (``AP``, ``Decoder (M)``, ``ΔAP``)."""
+    if metric.startswith(DELTA_PREFIX):
+        inner = metric_header(metric.removeprefix(DELTA_PREFIX), kind, fmt)
+        return rf"$\Delta${inner}" if fmt == "latex" else f"Δ{inner}"
+    q = quantity(metric, kind)
+    return q.latex if fmt == "latex" else q.markdown
+
+
+def entry_text(entry: Entry, kind: str, fmt: str) -> str:
+    """The printed text of one entry.
+
+    Args:
+        entry: the entry.
+        kind: the table kind (``runs`` or ``counts``).
+        fmt: ``latex``, ``md`` or ``csv`` (CSV is the Markdown text without emphasis).
+    """
+    if entry.state in ("hole", "baseline"):
+        return DASH[fmt]
+    if entry.mean is None:
+        return _placeholder(entry.state, fmt)
+    if entry.metric.startswith(DELTA_PREFIX):
+        q = quantity(entry.metric.removeprefix(DELTA_PREFIX), kind)
+        return _signed(entry.mean, q.decimals, fmt)
+    q = quantity(entry.metric, kind)
+    mean = _number(entry.mean, q.decimals)
+    if fmt == "latex" and entry.best:
+        mean = rf"\textbf{{{mean}}}"
+    elif fmt == "md" and entry.best:
+        mean = f"**{mean}**"
+    return mean + _spread(entry, q, fmt)
+
+
+def _spread(entry: Entry, q: Quantity, fmt: str) -> str:
+    """`` ± std (n)`` for merged seeds, `` (n/expected)`` while some are pending."""
+    count = f"{entry.n}" if entry.done else f"{entry.n}/{entry.expected}"
+    count = rf"{{\scriptsize({count})}}" if fmt == "latex" else f"({count})"
+    pm = r"$\pm$" if fmt == "latex" else "±"
+    has_spread = q.spread and entry.std is not None and entry.std != 0.0
+    if has_spread:
+        return f" {pm} {_number(entry.std or 0.0, q.decimals)} {count}"
+    return "" if entry.done else f" {count}"
+
+
+def _number(value: float, decimals: int) -> str:
+    value = 0.0 if round(value, decimals) == 0 else value  # never print -0.0
+    return f"{value:.{decimals}f}"
+
+
+def _signed(value: float, decimals: int, fmt: str) -> str:
+    value = 0.0 if round(value, decimals) == 0 else value
+    text = f"{value:+.{decimals}f}"
+    return f"${text[0]}${text[1:]}" if fmt == "latex" else text
+
+
+def _placeholder(state: str, fmt: str) -> str:
+    if fmt == "latex":
+        return rf"\textit{{{state}}}"
+    return f"*{state}*" if fmt == "md" else state

@@ -1,0 +1,93 @@
+"""The cells of a built table: entries (what one position prints), problems, the table itself.
+
+Shared by the table build (:mod:`analysis.table`), the Δ column (:mod:`analysis.delta`) and the
+renderers; data only, no formatting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.layout import CellState, TableLayout
+
+#: Entry states that are not a number, most urgent first (the placeholder shows the first found).
+PLACEHOLDERS = ("corrupt", "failed", "stale", "running", "queued", "missing", "no value")
+BY_STATUS = {"new": "missing", "done": "no value"}
+DELTA_PREFIX = "delta:"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One printed cell of a table.
+
+    Attributes:
+        metric: the metric key, ``delta:<metric>`` for a Δ column, or "" for a hole.
+        state: ``done``; ``partial`` (some seeds done, printed with done/expected); a placeholder
+            state of :data:`PLACEHOLDERS`; ``hole`` (no cell of the sweep sits here);
+            ``baseline`` (the Δ of the baseline row itself); ``no baseline``.
+        mean: mean over done seeds, in the printed unit (for Δ, the difference), or None.
+        std: sample standard deviation over done seeds (None with fewer than two).
+        n: seeds that gave a value.
+        expected: seeds the sweep has for this cell.
+        cells: the sweep cells (one per seed) this entry merges.
+        best: the best value of its column (printed bold).
+    """
+
+    metric: str
+    state: str
+    mean: float | None = None
+    std: float | None = None
+    n: int = 0
+    expected: int = 0
+    cells: tuple[CellState, ...] = ()
+    best: bool = False
+
+    @property
+    def done(self) -> bool:
+        """Whether the entry is a final number (all seeds done and valued)."""
+        return self.state == "done"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A sweep cell behind a printed entry that is not done, reported on stderr with its run id."""
+
+    label: str
+    status: str
+    run_id: str | None
+    detail: str | None = None
+
+    def line(self, sweep: str) -> str:
+        """One line for stderr: ``table6: K=2,r=16,seed=1: running (run 3fa2c1d0e9ab)``."""
+        run = f"run {self.run_id}" if self.run_id else "no run"
+        extra = f": {self.detail}" if self.detail else ""
+        return f"{sweep}: {self.label}: {self.status} ({run}){extra}"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A built table.
+
+    Attributes:
+        layout: the table block it follows.
+        frame: :class:`Entry` objects; index = row keys (name: the rows axis); columns = metric
+            keys (``columns: metrics``) or a MultiIndex (column-axis value, metric key).
+        problems: every cell that is not done, in table order.
+    """
+
+    layout: TableLayout
+    frame: pd.DataFrame
+    problems: tuple[Problem, ...]
+
+    @property
+    def complete(self) -> bool:
+        """Whether every entry that should hold a number does."""
+        return not self.problems
+
+
+def placeholder(cells: Sequence[CellState]) -> str:
+    states = {BY_STATUS.get(c.status, c.status) for c in cells}
+    return next(p for p in PLACEHOLDERS if p in states)
