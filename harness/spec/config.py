@@ -53,10 +53,17 @@ def load_config(path: Path | str) -> dict[str, Any]:
 
 
 def to_plain(value: Any) -> Any:
-    """Nested dicts and lists only (tuples become lists), as JSON would hold them."""
+    """Nested plain dicts, lists and tuples (mmengine's ConfigDicts become dicts).
+
+    Tuples stay tuples: mmcv's transforms reject a list where they expect a tuple (``Resize``'s
+    ``scale``), so the config a job trains must keep them. JSON (the record) writes them as
+    lists, and ``harness.identity`` hashes a tuple as the list it would become.
+    """
     if isinstance(value, Mapping):
         return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, tuple):
+        return tuple(to_plain(v) for v in value)
+    if isinstance(value, list):
         return [to_plain(v) for v in value]
     return value
 
@@ -69,7 +76,7 @@ def split_key(key: str) -> list[str]:
 def _step(node: Any, seg: str) -> Any:
     if isinstance(node, Mapping):
         return node.get(seg, _MISSING)
-    if isinstance(node, list) and seg.isdigit() and int(seg) < len(node):
+    if isinstance(node, list | tuple) and seg.isdigit() and int(seg) < len(node):
         return node[int(seg)]
     return _MISSING
 
@@ -88,7 +95,7 @@ def lookup(cfg: Mapping[str, Any], key: str) -> Any:
             where = ".".join(segs[:i])
             if isinstance(node, Mapping):
                 valid = sorted(node)
-            elif isinstance(node, list):
+            elif isinstance(node, list | tuple):
                 valid = [str(j) for j in range(len(node))]
             else:
                 valid = []
@@ -116,13 +123,15 @@ def merge(new: Any, old: Any) -> Any:
             if k != DELETE_KEY:
                 out[k] = merge(v, old.get(k, _MISSING))
         return out
+    if isinstance(old, tuple) and isinstance(new, list):
+        return tuple(to_plain(v) for v in new)  # YAML has no tuples; keep what mmcv expects
     return to_plain(new)
 
 
 def _set_path(node: Any, segs: list[str], value: Any) -> Any:
     """A copy of ``node`` with ``value`` merged in at ``segs``; untouched children are shared."""
     seg, rest = segs[0], segs[1:]
-    if isinstance(node, list) and seg.isdigit():
+    if isinstance(node, list | tuple) and seg.isdigit():
         idx = int(seg)
         out_list = list(node)
         while len(out_list) <= idx:
@@ -130,7 +139,7 @@ def _set_path(node: Any, segs: list[str], value: Any) -> Any:
         out_list[idx] = (
             _set_path(out_list[idx], rest, value) if rest else merge(value, out_list[idx])
         )
-        return out_list
+        return tuple(out_list) if isinstance(node, tuple) else out_list
     out = dict(node) if isinstance(node, Mapping) else {}
     old = out.get(seg, _MISSING)
     if rest:

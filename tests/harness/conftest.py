@@ -74,7 +74,7 @@ def one_cell_spec(folder: Path, delay: float = 0.0, iters: int = 20) -> Path:
     return write_spec(folder, text, name="one.yaml")
 
 
-def launch(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
+def launch(*args: str, env: dict[str, str] | None = None, timeout: float = 300, cwd: Path = REPO):
     """``python -m harness.launch ARGS`` in a subprocess; returns the CompletedProcess."""
     import subprocess
     import sys
@@ -86,5 +86,5 @@ def launch(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
         timeout=timeout,
         check=False,
         env={**os.environ, **(env or {})},
-        cwd=REPO,
+        cwd=cwd,
     )

@@ -26,7 +26,7 @@ BASE = {
         ({"model.roi_head.heads.1.w": 5}, "model.roi_head.heads.1.w", 5),
         ({"optim": {"lr": 0.2}}, "optim", {"lr": 0.2, "betas": [0.9, 0.99]}),
         ({"optim": {"_delete_": True, "lr": 0.2}}, "optim", {"lr": 0.2}),
-        ({"optim.betas": (0.8, 0.9)}, "optim.betas", [0.8, 0.9]),
+        ({"optim.betas": (0.8, 0.9)}, "optim.betas", (0.8, 0.9)),
         (
             {
                 "model.roi_head.lors_cfg": {"adaptive_rank": 8},
@@ -42,6 +42,21 @@ def test_apply_overrides_merges_like_mmengine(overrides, key, expected) -> None:
     out = apply_overrides(BASE, overrides)
     assert lookup(out, key) == expected
     assert before == BASE  # the base is never modified
+
+
+def test_tuples_survive_loading_and_list_overrides() -> None:
+    # mmcv's Resize rejects a list scale: the config a job trains must keep the config's tuples
+    from pathlib import Path
+
+    from harness.spec.config import load_config
+
+    repo = Path(__file__).resolve().parents[2]
+    cfg = load_config(repo / "configs" / "smoke" / "adamixer_smoke.py")
+    resize = next(t for t in cfg["train_pipeline"] if t["type"] == "Resize")
+    assert resize["scale"] == (128, 128) and isinstance(resize["scale"], tuple)
+    out = apply_overrides({"r": {"scale": (1, 2)}}, {"r.scale": [3, 4]})  # YAML gives lists
+    assert out["r"]["scale"] == (3, 4)
+    assert apply_overrides({"t": (1, (2, 3))}, {"t.1.0": 9})["t"] == (1, (9, 3))
 
 
 def test_untouched_containers_are_shared() -> None:

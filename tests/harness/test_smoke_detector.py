@@ -1,0 +1,52 @@
+"""The harness trains a real smoke detector (not the tiny workload): mmdet's pipeline, the LORS
+decoder, CocoMetric, the project's runner, all through ``harness.launch``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.plan import make_plan
+from harness.records.store import read_record
+from harness.spec import load_spec
+from tests.harness.conftest import launch, write_spec
+
+REPO = Path(__file__).resolve().parents[2]
+SPEC = f"""
+name: smoke-detector
+base: {REPO / "configs" / "smoke" / "adamixer_lors_smoke.py"}
+default_profile: smoke
+profiles:
+  smoke:
+    overrides: {{train_cfg.max_iters: 12, train_cfg.val_interval: 12,
+                default_hooks.checkpoint.interval: 6}}
+    resources: {{gpus: 0, cpus: 2, mem_gb: 4, timeout_min: 10}}
+axes:
+  axis: r
+  key: model.roi_head.lors_cfg.adaptive_rank
+  values: [4]
+"""
+
+
+@pytest.mark.slow
+def test_launch_trains_the_real_smoke_detector(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "lors.data.synthetic", str(tmp_path / "data" / "smoke")],
+        check=True,
+        capture_output=True,
+        cwd=REPO,
+    )
+    spec = write_spec(tmp_path, SPEC)
+    runs = tmp_path / "runs"
+    proc = launch(str(spec), "--executor", "debug", "--runs-dir", str(runs), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (cell,) = make_plan(load_spec(spec), "smoke", runs).cells
+    rec = read_record(cell.run_dir / "record.json")
+    assert cell.status == "done", rec.get("error_tail")
+    assert rec["history"][-1]["iter"] == 12
+    assert set(rec["metrics"]) >= {"bbox_mAP", "bbox_mAP_50"}
+    assert rec["params"]["roi_head_shared"] > 0 and rec["params"]["roi_head_private"] > 0
+    assert rec["config"]["model"]["roi_head"]["lors_cfg"]["adaptive_rank"] == 4
