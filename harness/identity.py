@@ -252,7 +252,7 @@ def _file_token(path: Path) -> str:
         return f"{len(names)}:{hashlib.sha256(chr(0).join(names).encode()).hexdigest()[:16]}"
     if str(path) not in _WARNED:
         _WARNED.add(str(path))
-        logger.warning("data manifest: %s does not exist (the run id counts it as missing)", path)
+        logger.info("data manifest: %s does not exist (the run id counts it as missing)", path)
     return "missing"
 
 

@@ -25,7 +25,7 @@ from harness.layout import runs_root, submitit_dir, sweep_dir
 from harness.plan import render_plan
 from harness.progress import wait
 from harness.spec import load_spec, project_root
-from harness.submit import live_plan, submit
+from harness.submit import live_plan, missing_data, submit
 from harness.trackers import TRACKER_MODES
 
 
@@ -77,6 +77,9 @@ def nothing_left(counts: dict[str, int], retry: bool, rerun_stale: bool) -> str:
     return f"nothing left to submit ({shown})" + "".join(f"; {h}" for h in hints)
 
 
+SMOKE_DATA_HINT = " (make the smoke data: python -m lors.data.synthetic data/smoke --seed 0)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the launch CLI; returns the exit code."""
     args = parser().parse_args(argv)
@@ -94,12 +97,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         *(("failed",) if args.retry else ()),
         *(("stale",) if args.rerun_stale else ()),
     )
+    plan = live_plan(spec, profile.name, root)
+    todo = plan.select(statuses)[: args.limit]
+    problems = missing_data(todo)
     if args.dry_run:
-        plan = live_plan(spec, profile.name, root)
         print(render_plan(plan))
-        todo = plan.select(statuses)[: args.limit]
         print(f"dry run: would submit {len(todo)} cells; nothing was written")
+        if problems:
+            print(f"note: a launch would stop here: {'; '.join(problems)}")
         return 0
+    if problems:
+        raise HarnessError(
+            f"{spec.path}: profile {profile.name}: {'; '.join(problems)}; nothing was submitted"
+            f"{SMOKE_DATA_HINT if profile.name == 'smoke' else ''}"
+        )
     name = args.executor or default_executor()
     executor = make_executor(
         name,

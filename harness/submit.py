@@ -40,6 +40,21 @@ def live_plan(spec: SweepSpec, profile: str | None, runs_root: Path) -> Plan:
     return make_plan(spec, profile, runs_root, alive=job_alive)
 
 
+def missing_data(cells: Sequence[PlannedCell]) -> list[str]:
+    """What is missing of the datasets these cells read (paths and their config keys), checked
+    before anything is submitted: a run that cannot find its data should never be queued."""
+    from lors.data.check import find_missing_data  # pure: no torch
+
+    problems: list[str] = []
+    seen: set[str] = set()
+    for pc in cells:
+        if pc.data_manifest in seen:  # same data files as a cell already checked
+            continue
+        seen.add(pc.data_manifest)
+        problems += [p for p in find_missing_data(pc.config) if p not in problems]
+    return problems
+
+
 def recover(sweep: Path) -> int:
     """Resolve pending journal entries (job ids never written); returns how many there were."""
     pending = journal.read_journal(sweep).pending()

@@ -8,8 +8,8 @@
 - ``python -m lors.engine.train CONFIG``: train and evaluate one config.
 """
 
+from lors.data.check import DataError, check_data, find_missing_data
 from lors.engine.checkpoint import CheckpointError, load_checkpoint_file
-from lors.engine.data_check import DataError, check_data, find_missing_data
 from lors.engine.runner import LorsRunner, build_runner
 
 __all__ = [

@@ -13,8 +13,8 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from lors.data.check import check_data
 from lors.engine.checkpoint import mmengine_checkpoints_allowed
-from lors.engine.data_check import check_data
 
 logger = logging.getLogger(__name__)
 

@@ -50,3 +50,14 @@ def test_launch_trains_the_real_smoke_detector(tmp_path: Path) -> None:
     assert set(rec["metrics"]) >= {"bbox_mAP", "bbox_mAP_50"}
     assert rec["params"]["roi_head_shared"] > 0 and rec["params"]["roi_head_private"] > 0
     assert rec["config"]["model"]["roi_head"]["lors_cfg"]["adaptive_rank"] == 4
+
+
+def test_missing_dataset_stops_the_launch_before_anything_is_written(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, SPEC)
+    proc = launch(str(spec), "--executor", "local", cwd=tmp_path)  # no data/smoke under tmp_path
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "data/smoke" in lines[0] and "train_dataloader.dataset.data_root" in lines[0]
+    assert "python -m lors.data.synthetic" in lines[0]
+    assert not (tmp_path / "runs").exists()

@@ -1,4 +1,8 @@
-"""Fail fast, before anything is built, when a config's dataset files are missing."""
+"""Fail fast, before anything is built, when a config's dataset files are missing.
+
+Pure Python (no torch): the harness checks every cell before it submits anything, and
+``lors.engine`` checks again before a runner builds its dataloaders.
+"""
 
 from __future__ import annotations
 
