@@ -19,19 +19,20 @@ logger = logging.getLogger(__name__)
 
 def fill_delta(
     layout: TableLayout,
-    groups: Mapping[tuple[str, str | None], Sequence[CellState]],
+    baseline: tuple[str, str | None],
     rows: Sequence[str],
     keys: Sequence[tuple[str | None, str]],
     grid: dict[tuple[str, tuple[str | None, str]], Entry],
 ) -> None:
-    """Δ of each row against the baseline row, in the same column group (or the named one)."""
+    """Δ of each row against the baseline row (from :func:`find_baseline`), in the same column
+    group (or the one the baseline names)."""
     assert layout.delta is not None  # TableLayout checks that delta and baseline come together
-    base_row, base_group = _baseline(layout, groups, rows)
+    base_row, base_group = baseline
     for group, metric in keys:
         if not metric.startswith(DELTA_PREFIX):
             continue
         ref_group = base_group if base_group is not None else group
-        ref = None if base_row is None else grid.get((base_row, (ref_group, layout.delta)))
+        ref = grid.get((base_row, (ref_group, layout.delta)))
         for row in rows:
             own = grid[(row, (group, layout.delta))]
             is_base = row == base_row and ref_group == group
@@ -53,13 +54,13 @@ def _delta(key: str, own: Entry, ref: Entry | None, is_base: bool) -> Entry:
     )
 
 
-def _baseline(
+def find_baseline(
     layout: TableLayout,
     groups: Mapping[tuple[str, str | None], Sequence[CellState]],
     rows: Sequence[str],
-) -> tuple[str | None, str | None]:
-    """The row (and, when the baseline names the column axis, the column) Δ compares with; the
-    row is None when the baseline is not among the cells (left out by a profile's subset)."""
+) -> tuple[str, str | None] | None:
+    """The row (and, when the baseline names the column axis, the column) Δ compares with;
+    None when the baseline is not among the cells (left out by a profile's subset)."""
     assert layout.baseline is not None
     want = {k: v for k, v in layout.baseline.items() if k != layout.columns}
     col = layout.baseline.get(layout.columns)
@@ -82,14 +83,12 @@ def _baseline(
             f"({', '.join(matches)}); it must match exactly one of: {', '.join(rows)}"
         )
     if not matches or (col is not None and not any(c == col for _, c in groups)):
-        # a profile's subset may leave the baseline out (a smoke run of a few cells): the Δ
-        # column then says so in every row instead of failing the whole table
         logger.warning(
             "%s (%s profile): the baseline {%s} is not among this profile's cells; the Δ "
-            "column shows 'no baseline'",
+            "column is left out",
             layout.sweep,
             layout.profile,
             shown,
         )
-        return None, col
+        return None
     return matches[0], col

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from analysis.delta import fill_delta
+from analysis.delta import fill_delta, find_baseline
 from analysis.entries import (
     BY_STATUS,
     DELTA_PREFIX,
@@ -51,7 +51,8 @@ def build_table(
         check_metrics(layout, cells)
     groups = _group(layout, cells)
     rows = _order([r for r, _ in groups], axis_values.get(layout.rows))
-    metrics = [*layout.metrics, *([DELTA_PREFIX + layout.delta] if layout.delta else [])]
+    baseline = find_baseline(layout, groups, rows) if layout.delta else None
+    metrics = [*layout.metrics, *([DELTA_PREFIX + layout.delta] if baseline else [])]
     if layout.columns == METRICS_AXIS:
         keys: list[tuple[str | None, str]] = [(None, m) for m in metrics]
         columns: pd.Index = pd.Index(metrics, name=METRICS_AXIS)
@@ -64,8 +65,8 @@ def build_table(
         for row in rows
         for key in keys
     }
-    if layout.delta:
-        fill_delta(layout, groups, rows, keys, grid)
+    if baseline is not None:
+        fill_delta(layout, baseline, rows, keys, grid)
     if layout.kind == "runs":
         _mark_best(rows, keys, grid)
     frame = pd.DataFrame(
