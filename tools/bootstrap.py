@@ -33,6 +33,7 @@ MIN_PY = (3, 11)
 TORCH = "2.13.0"
 MMCV = "2.1.0"
 SETUPTOOLS = "setuptools>=77,<81"
+RUNTIME_BOUNDS = ("mmengine>=0.10.4,<0.11", "numpy>=1.24,<3")
 MIN_FREE_GB = 6.0
 WHEEL_CACHE = Path(os.environ.get("LORS_WHEEL_CACHE", Path.home() / ".cache" / "lors" / "wheels"))
 T0 = time.monotonic()
@@ -168,13 +169,17 @@ def project_hash() -> str:
     return h.hexdigest()[:16]
 
 
-def mmcv_has_ops() -> bool:
+def mmcv_ops_error() -> str:
+    """'' when `mmcv.ops` imports in the venv, else the last line of what the import said."""
     probe = subprocess.run(
         [str(vpy()), "-c", "import mmcv.ops; from mmcv.ops import nms"],
         capture_output=True,
         text=True,
     )
-    return probe.returncode == 0
+    if probe.returncode == 0:
+        return ""
+    log_write(probe.stderr)
+    return (probe.stderr.strip().splitlines() or ["?"])[-1]
 
 
 STEPS = []
@@ -221,7 +226,7 @@ def torch_step() -> str:
 
 @step(f"mmcv {MMCV} with compiled ops")
 def mmcv_step() -> str:
-    if installed("mmcv") == MMCV and mmcv_has_ops():
+    if installed("mmcv") == MMCV and not mmcv_ops_error():
         return "already there, ops import"
     wheel = cached_mmcv()
     if wheel is None:
@@ -247,14 +252,15 @@ def mmcv_step() -> str:
         wheel = cached_mmcv()
         if wheel is None:
             raise SetupError(f"building mmcv left no wheel in {cache_dir()} (see {LOG.name})")
-    run(
-        [vpy(), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", wheel],
-        "installing the mmcv wheel",
-    )
-    if not mmcv_has_ops():
+    pip = [vpy(), "-m", "pip", "install", "-q"]
+    run([*pip, "--no-deps", "--force-reinstall", wheel], "installing the mmcv wheel")
+    # mmcv.ops imports mmengine: its runtime needs come now, bounded as pyproject bounds them.
+    run([*pip, wheel, *RUNTIME_BOUNDS], "installing what mmcv needs at run time")
+    err = mmcv_ops_error()
+    if err:
         raise SetupError(
-            f"mmcv installed from {wheel.name} but `import mmcv.ops` fails; delete "
-            f"{cache_dir()} and run `make setup` again to rebuild it"
+            f"mmcv installed from {wheel.name} but `import mmcv.ops` fails ({err[:120]}); "
+            f"delete {cache_dir()} and run `make setup` again to rebuild it"
         )
     return f"installed from {wheel.name}"
 
