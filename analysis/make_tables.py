@@ -31,6 +31,7 @@ from analysis.regression import compare
 from analysis.sweep import SweepInputs, has_table, load_sweep
 from analysis.table import build_table
 from harness.layout import runs_root
+from harness.plan import gc_paused
 from lors.errors import LorsError
 
 PROG = "make_tables"
@@ -158,9 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(message)s")
     try:
-        if argv[:1] == ["explain"]:
-            return run_explain(argv[1:])
-        return run(argv)
+        # Records, cells and table entries by the ten thousand, few cycles: see gc_paused.
+        with gc_paused():
+            if argv[:1] == ["explain"]:
+                return run_explain(argv[1:])
+            return run(argv)
     except UsageError as exc:
         print(f"{PROG}: error: {exc} (see --help)", file=sys.stderr)
     except LorsError as exc:

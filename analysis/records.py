@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import RecordError
+from harness.records.store import loads
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +98,9 @@ def read_record(path: Path) -> Record:
             message starts with ``path`` and names the key.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = loads(path.read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
         raise RecordError(f"{path}: cannot read the record ({exc})") from exc
-    try:
-        raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RecordError(
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"

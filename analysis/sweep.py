@@ -17,7 +17,7 @@ from analysis.counts import count_cells
 from analysis.errors import RecordError, TableSpecError
 from analysis.layout import CellState, TableLayout
 from analysis.records import parse_record, read_record
-from harness.plan import make_plan
+from harness.plan import gc_paused, make_plan
 from harness.spec import load_spec
 
 logger = logging.getLogger(__name__)
@@ -87,13 +87,13 @@ def load_sweep(spec_path: Path, profile: str | None, runs_root: Path) -> SweepIn
         overrides = dict(spec.profile(name).overrides)
         cells = count_cells(spec.cells(name), overrides)
         return SweepInputs(spec_path, layout, axis_values, tuple(cells), (), overrides)
-    plan = make_plan(spec, name, runs_root=runs_root)
     states, corrupt = [], []
-    for planned in plan.cells:
-        state = _state(planned)
-        if state.status == "corrupt" and state.problem:
-            corrupt.append(state.problem)
-        states.append(state)
+    with gc_paused():  # records by the ten thousand, no cycles: see gc_paused
+        for planned in make_plan(spec, name, runs_root=runs_root).cells:
+            state = _state(planned)
+            if state.status == "corrupt" and state.problem:
+                corrupt.append(state.problem)
+            states.append(state)
     return SweepInputs(spec_path, layout, axis_values, tuple(states), tuple(corrupt))
 
 
@@ -101,11 +101,11 @@ def _state(planned: Any) -> CellState:
     """A planned cell with its record read (a corrupt record marks the cell ``corrupt``)."""
     cell = planned.cell
     record, status, problem = None, str(planned.status), None
-    path = planned.record_path
+    path = planned.record_path  # the plan's Path: its text is already cached from the read
     raw = getattr(planned, "record", None)
-    if path is not None and (raw is not None or Path(path).exists()):
+    if path is not None and (raw is not None or path.exists()):
         try:
-            record = read_record(Path(path)) if raw is None else parse_record(raw, Path(path))
+            record = read_record(path) if raw is None else parse_record(raw, path)
         except RecordError as exc:
             status, problem = "corrupt", str(exc)
     return CellState(

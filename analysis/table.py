@@ -52,7 +52,8 @@ def build_table(
     groups = _group(layout, cells)
     rows = _order([r for r, _ in groups], axis_values.get(layout.rows))
     baseline = find_baseline(layout, groups, rows) if layout.delta else None
-    metrics = [*layout.metrics, *([DELTA_PREFIX + layout.delta] if baseline else [])]
+    delta = layout.delta if baseline else None
+    metrics = [*layout.metrics, *([DELTA_PREFIX + delta] if delta else [])]
     if layout.columns == METRICS_AXIS:
         keys: list[tuple[str | None, str]] = [(None, m) for m in metrics]
         columns: pd.Index = pd.Index(metrics, name=METRICS_AXIS)

@@ -4,7 +4,15 @@
 analysis builds its tables from exactly this (stale and missing cells get placeholders).
 """
 
-from harness.plan.make import Plan, PlannedCell, make_plan, profile_config
+from harness.plan.make import Plan, PlannedCell, gc_paused, make_plan, profile_config
 from harness.plan.render import format_table, render_plan
 
-__all__ = ["Plan", "PlannedCell", "format_table", "make_plan", "profile_config", "render_plan"]
+__all__ = [
+    "Plan",
+    "PlannedCell",
+    "format_table",
+    "gc_paused",
+    "make_plan",
+    "profile_config",
+    "render_plan",
+]

@@ -15,8 +15,10 @@ No torch, mmcv or mmdet import and no writes: a dry run of any sweep is instant.
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,8 @@ class PlannedCell:
         job: ``executor:job_id`` of the run's latest job, when one is known.
         note: why the status is what it is, when that is not obvious (a vanished job).
         data_manifest: the data manifest the run id includes.
-        record: the record read from ``record_path`` (None when there is none).
+        record: the record read from ``record_path`` without its ``config`` block (read the
+            file for that); None when there is none.
         config: the cell's resolved config (plain dict; shares containers with other cells).
         overrides: the profile's and the cell's overrides, as the job applies them.
     """
@@ -150,13 +153,39 @@ Liveness = Mapping[str, bool] | Callable[[set[str]], Mapping[str, bool]]
 
 
 def _read(path: Path, corrupt: dict[Path, str]) -> dict[str, Any] | None:
-    """A record, or None (noted in ``corrupt``) when the file is not a readable record."""
+    """A record without its ``config`` block, or None (noted in ``corrupt``) when the file is not
+    a readable record.
+
+    The resolved config is most of a record's objects and no status needs it; ten thousand of
+    them kept alive make every full garbage collection of the process crawl over them.
+    """
     try:
-        return read_record(path)
+        record = read_record(path)
     except RecordError as exc:
         logger.warning("%s", exc)
         corrupt[path] = str(exc)
         return None
+    if record is not None:
+        record.pop("config", None)
+    return record
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for a block that builds many lasting objects, few cycles.
+
+    A plan of ten thousand cells holds a few hundred thousand containers (records, configs,
+    paths); every full collection while they pile up walks all of them again, a large part of
+    the planning time. Reference counting still frees what is dropped; cycles wait for the
+    collector, which resumes after the block (nested blocks: after the outermost).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _candidate_jobs(record: Mapping[str, Any] | None, journal_job: str | None) -> set[str]:
@@ -189,67 +218,68 @@ def make_plan(
     Returns:
         The plan; nothing is written.
     """
-    prof = spec.profile(profile)
-    base = profile_config(prof)
-    hasher = ConfigHasher()
-    code = code or code_version()
-    manifest = data_manifest(base)
-    folder = sweep_dir(runs_root, spec.name, prof.name)
-    on_disk = scan_sweep(folder)
-    journal = read_journal(folder)
-    found = []
-    corrupt: dict[Path, str] = {}
-    for cell in spec.cells(prof.name):
-        cfg = apply_overrides(base, cell.overrides)
-        cell_manifest = data_manifest(cfg) if _touches_data(cell.overrides) else manifest
-        rid = run_id(hasher.digest(cfg), cell_manifest, code.source_hash)
-        slug = label_slug(cell.label)
-        run_dir = folder / f"{slug}-{rid}"
-        same_label = on_disk.get(slug, {})
-        rec_path = record_path(run_dir) if rid in same_label else None
-        record = _read(rec_path, corrupt) if rec_path is not None else None
-        found.append((cell, cfg, cell_manifest, rid, run_dir, same_label, rec_path, record))
-    if callable(alive):
-        wanted: set[str] = set()
-        for _, _, _, rid, _, _, _, record in found:
-            journal_job = journal.job_of(rid)
-            wanted |= _candidate_jobs(record, ":".join(journal_job) if journal_job else None)
-        alive = alive(wanted) if wanted else {}
-    planned = []
-    for cell, cfg, cell_manifest, rid, run_dir, same_label, rec_path, record in found:
-        status, job, note = run_status(rid, record, journal, alive)
-        if rec_path in corrupt:  # unreadable: failed, and the path says which file to look at
-            status, note = "failed", corrupt[rec_path]
-        if not status:
-            status, rec_path, record = "new", None, None
-            older = [record_path(d) for r, d in same_label.items() if r != rid]
-            older = [p for p in older if p.is_file()]
-            if older:
-                rec_path = max(older, key=lambda p: p.stat().st_mtime)
-                status, record = "stale", _read(rec_path, corrupt)
-        planned.append(
-            PlannedCell(
-                cell=cell,
-                run_id=rid,
-                status=status,
-                run_dir=run_dir,
-                record_path=rec_path,
-                job=job,
-                note=note,
-                data_manifest=cell_manifest,
-                record=record,
-                config=cfg,
-                overrides={**prof.overrides, **cell.overrides},
+    with gc_paused():
+        prof = spec.profile(profile)
+        base = profile_config(prof)
+        hasher = ConfigHasher()
+        code = code or code_version()
+        manifest = data_manifest(base)
+        folder = sweep_dir(runs_root, spec.name, prof.name)
+        on_disk = scan_sweep(folder)
+        journal = read_journal(folder)
+        found = []
+        corrupt: dict[Path, str] = {}
+        for cell in spec.cells(prof.name):
+            cfg = apply_overrides(base, cell.overrides)
+            cell_manifest = data_manifest(cfg) if _touches_data(cell.overrides) else manifest
+            rid = run_id(hasher.digest(cfg), cell_manifest, code.source_hash)
+            slug = label_slug(cell.label)
+            same_label = on_disk.get(slug, {})
+            run_dir = same_label.get(rid) or folder / f"{slug}-{rid}"
+            rec_path = record_path(run_dir) if rid in same_label else None
+            record = _read(rec_path, corrupt) if rec_path is not None else None
+            found.append((cell, cfg, cell_manifest, rid, run_dir, same_label, rec_path, record))
+        if callable(alive):
+            wanted: set[str] = set()
+            for _, _, _, rid, _, _, _, record in found:
+                journal_job = journal.job_of(rid)
+                wanted |= _candidate_jobs(record, ":".join(journal_job) if journal_job else None)
+            alive = alive(wanted) if wanted else {}
+        planned = []
+        for cell, cfg, cell_manifest, rid, run_dir, same_label, rec_path, record in found:
+            status, job, note = run_status(rid, record, journal, alive)
+            if rec_path in corrupt:  # unreadable: failed, and the path says which file to look at
+                status, note = "failed", corrupt[rec_path]
+            if not status:
+                status, rec_path, record = "new", None, None
+                older = [record_path(d) for r, d in same_label.items() if r != rid]
+                older = [p for p in older if p.is_file()]
+                if older:
+                    rec_path = max(older, key=lambda p: p.stat().st_mtime)
+                    status, record = "stale", _read(rec_path, corrupt)
+            planned.append(
+                PlannedCell(
+                    cell=cell,
+                    run_id=rid,
+                    status=status,
+                    run_dir=run_dir,
+                    record_path=rec_path,
+                    job=job,
+                    note=note,
+                    data_manifest=cell_manifest,
+                    record=record,
+                    config=cfg,
+                    overrides={**prof.overrides, **cell.overrides},
+                )
             )
-        )
-    seen: dict[str, str] = {}
-    for pc in planned:
-        if pc.run_id in seen:
-            logger.warning(
-                "%s and %s resolve to the same config (run id %s): they train the same thing",
-                seen[pc.run_id],
-                pc.cell.label,
-                pc.run_id,
-            )
-        seen.setdefault(pc.run_id, pc.cell.label)
-    return Plan(spec, prof, runs_root, folder, tuple(planned), code, manifest)
+        seen: dict[str, str] = {}
+        for pc in planned:
+            if pc.run_id in seen:
+                logger.warning(
+                    "%s and %s resolve to the same config (run id %s): they train the same thing",
+                    seen[pc.run_id],
+                    pc.cell.label,
+                    pc.run_id,
+                )
+            seen.setdefault(pc.run_id, pc.cell.label)
+        return Plan(spec, prof, runs_root, folder, tuple(planned), code, manifest)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness import journal
-from harness.plan import make_plan, render_plan
+from harness.plan import gc_paused, make_plan, render_plan
 from harness.records.store import write_record
 from harness.spec import load_spec
 from tests.harness.conftest import REPO, write_spec
@@ -119,7 +122,38 @@ def test_corrupt_record_does_not_break_the_plan(tmp_path: Path, tiny_spec: Path)
     runs = tmp_path / "runs"
     cell = make_plan(spec, "smoke", runs).cells[0]
     cell.run_dir.mkdir(parents=True)
-    (cell.run_dir / "record.json").write_text("{not json")
+    for body in (b"{not json", b'{"status": "done\xff"}'):  # bad JSON, then not UTF-8
+        (cell.run_dir / "record.json").write_bytes(body)
+        planned = make_plan(spec, "smoke", runs).cells[0]
+        assert planned.status == "failed" and "not valid JSON" in planned.note
+        assert planned.record_path == cell.run_dir / "record.json" and planned.record is None
+
+
+def test_plan_keeps_the_record_without_its_config(tmp_path: Path, tiny_spec: Path) -> None:
+    spec = load_spec(tiny_spec)
+    runs = tmp_path / "runs"
+    cell = make_plan(spec, "smoke", runs).cells[0]
+    path = cell.run_dir / "record.json"
+    write_record(path, {"status": "done", "config": {"model": {"x": 1}}, "metrics": {"m": 0.5}})
     planned = make_plan(spec, "smoke", runs).cells[0]
-    assert planned.status == "failed" and "not valid JSON" in planned.note
-    assert planned.record_path == cell.run_dir / "record.json" and planned.record is None
+    assert planned.status == "done" and planned.run_dir == cell.run_dir
+    assert planned.record is not None and "config" not in planned.record
+    assert planned.record["metrics"] == {"m": 0.5}
+    assert json.loads(path.read_text())["config"] == {"model": {"x": 1}}  # the file keeps it
+
+
+def test_gc_paused_restores_the_collector(tmp_path: Path, tiny_spec: Path) -> None:
+    assert gc.isenabled()
+    make_plan(load_spec(tiny_spec), "smoke", tmp_path / "runs")
+    assert gc.isenabled()
+    with pytest.raises(KeyError), gc_paused():
+        assert not gc.isenabled()
+        raise KeyError("x")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()

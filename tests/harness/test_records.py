@@ -1,4 +1,5 @@
-"""The record writer: attempts, history, exits, metrics, atomic writes (docs/record.md)."""
+"""The record writer and reader: attempts, history, exits, metrics, atomic writes, parsing
+(docs/record.md)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
+from harness.errors import RecordError
 from harness.records.schema import METRIC_KEYS
-from harness.records.store import read_record, write_record
+from harness.records.store import loads, read_record, write_record
 from harness.records.writer import RecordWriter, coco_metrics
 
 FIELDS = {
@@ -83,3 +87,48 @@ def test_synced_dirs_survive_a_new_attempt(tmp_path: Path) -> None:
         w.record["wandb"]["synced_dirs"] == ["offline-run-1"]
         and w.record["wandb"]["synced"] is False
     )
+
+
+# (bytes, what json.loads makes of their text): orjson parses the first kind, the stdlib the rest.
+JSON_CASES = [
+    (b'{"a": [1, 2.5, -0.0, null, true], "b": {"c": "\\u00e9\\u20ac"}}', None),
+    (b'{"a": 1, "a": 2}', None),  # the last duplicate wins in both
+    (b'{"a": NaN, "b": -Infinity}', None),  # orjson rejects, the stdlib accepts
+    (b'{"a": 1e400}', None),
+    (b'{"a": "\\ud800"}', None),  # a lone surrogate
+    (b'{"a": 123456789012345678901234567890}', None),  # orjson would make it a float
+    (b'{"a": -9223372036854775809}', None),
+    (b'{"a": 18446744073709551615}', None),
+    (b'{"a": 1}\r\n', None),
+    (b"{not json", json.JSONDecodeError),
+    (b"", json.JSONDecodeError),
+    (b'{"a": 1} x', json.JSONDecodeError),
+    (b'\xef\xbb\xbf{"a": 1}', json.JSONDecodeError),  # a BOM: not allowed in either
+    (b'{"a":\r\n\r\n x}', json.JSONDecodeError),  # line and column as read_text counts them
+    (b'{"a": "\xff"}', UnicodeDecodeError),
+]
+
+
+@pytest.mark.parametrize(("data", "error"), JSON_CASES, ids=[str(c[0])[:40] for c in JSON_CASES])
+def test_loads_is_the_stdlib_verdict(data: bytes, error: type[Exception] | None) -> None:
+    if error is None:
+        expected = json.loads(data.decode())
+        got = loads(data)
+        assert repr(got) == repr(expected)  # repr: NaN != NaN, and 1 == 1.0 would hide a float
+        return
+    with pytest.raises(error) as got_err:
+        loads(data)
+    if error is json.JSONDecodeError:
+        with pytest.raises(error) as want:
+            json.loads(data.decode().replace("\r\n", "\n"))
+        assert str(got_err.value) == str(want.value)
+
+
+def test_unreadable_record_is_a_record_error(tmp_path: Path) -> None:
+    path = tmp_path / "record.json"
+    assert read_record(path) is None
+    for body, message in [(b"{not", "not valid JSON"), (b"\xff", "not UTF-8"), (b"[1]", "object")]:
+        path.write_bytes(body)
+        with pytest.raises(RecordError, match=message) as err:
+            read_record(path)
+        assert str(err.value).startswith(f"{path}: ")
