@@ -32,7 +32,9 @@ axes:
 
 
 @pytest.mark.slow
-def test_launch_trains_the_real_smoke_detector(tmp_path: Path) -> None:
+def test_launch_trains_the_real_smoke_detector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     subprocess.run(
         [sys.executable, "-m", "lors.data.synthetic", str(tmp_path / "data" / "smoke")],
         check=True,
@@ -43,6 +45,9 @@ def test_launch_trains_the_real_smoke_detector(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     proc = launch(str(spec), "--executor", "debug", "--runs-dir", str(runs), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the config's data_root is relative: plan from where the launch ran, or the data manifest
+    # (and the run id) would be those of whatever data/smoke the checkout happens to hold
+    monkeypatch.chdir(tmp_path)
     (cell,) = make_plan(load_spec(spec), "smoke", runs).cells
     rec = read_record(cell.run_dir / "record.json")
     assert cell.status == "done", rec.get("error_tail")
