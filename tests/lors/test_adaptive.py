@@ -40,13 +40,16 @@ def reference_weight(layer: AdaptiveLORS, query: torch.Tensor, i: int, name: str
     return weight
 
 
-def _inputs(layer: AdaptiveLORS, b: int, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+def _inputs(
+    layer: AdaptiveLORS, b: int, dtype: torch.dtype, device: torch.device | str = "cpu"
+) -> dict[str, torch.Tensor]:
     gen = torch.Generator().manual_seed(1)
     xs = {}
     for w in layer.args.weights:
         n = 3 + w.d_in  # rows differ from d_in and d_out
         # x of S arrives transposed in AdaMixer: a strided view, as here for every second spec
-        x = torch.randn(b, w.count, w.d_in, n, generator=gen, dtype=dtype).transpose(-1, -2)
+        x = torch.randn(b, w.count, w.d_in, n, generator=gen, dtype=dtype)
+        x = x.to(device).transpose(-1, -2)
         xs[w.name] = x.requires_grad_()
     return xs
 
@@ -156,7 +159,7 @@ def _losses_fp32(layer: AdaptiveLORS, query: torch.Tensor) -> dict[str, list[tor
     for path in KERNELS:
         layer.path = path
         layer.zero_grad()
-        xs = _inputs(layer, query.shape[0], torch.float)
+        xs = _inputs(layer, query.shape[0], torch.float, query.device)
         gen = layer(query, 0)
         ys = [gen.apply(name, x) for name, x in xs.items()]
         torch.stack([y.float().square().mean() for y in ys]).sum().backward()
