@@ -121,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the spec's project first, then the harness's own checkout
         profiles_dir=[project_root(spec.path) / "slurm" / "profiles", REPO / "slurm" / "profiles"],
     )
+    if todo:
+        executor.preflight()  # a cluster that is down: one line before any folder is made
     done = submit(spec, profile.name, root, executor, statuses, args.limit, args.wandb)
     if not done.cells:
         print(nothing_left(done.plan.counts(), args.retry, args.rerun_stale))

@@ -139,6 +139,8 @@ def submit(
     """
     folder = sweep_dir(runs_root, spec.name, spec.profile(profile).name)
     with journal.sweep_lock(folder):
+        if journal.read_journal(folder).pending():
+            executor.preflight()  # recovery asks the executor which earlier jobs it took
         recover(folder)
         plan = live_plan(spec, profile, runs_root)
         for pc in close_vanished(plan):
@@ -146,6 +148,7 @@ def submit(
         chosen = plan.select(tuple(statuses))[: limit if limit is not None else None]
         if not chosen:
             return Submitted(plan, (), (), None)
+        executor.preflight()
         payloads = [payload(plan, pc, executor.name, wandb_mode) for pc in chosen]
         units = executor.units(payloads)
         token = journal.new_token()

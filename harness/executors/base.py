@@ -59,5 +59,9 @@ class Executor(ABC):
     def find(cls, token: str, n_units: int) -> list[str | None]:
         """Job ids of a submission whose ids were never journaled (None: not found)."""
 
+    def preflight(self) -> None:  # noqa: B027 (optional)
+        """Raise ExecutorError when nothing could be submitted now (a cluster that is down), so
+        that a launch stops before it journals or recovers anything; a no-op by default."""
+
     def wait(self) -> None:  # noqa: B027 (optional)
         """Reap finished local processes; nothing for executors without children."""

@@ -83,6 +83,23 @@ class SlurmExecutor(Executor):
                 logger.warning("the SLURM nodes declare no memory: not asking for mem_gb")
         return self._nodes_declare_memory
 
+    def preflight(self) -> None:
+        """The controller must answer ``sinfo``: with it down, sbatch fails part-way and
+        squeue/sacct cannot tell which earlier submissions reached it."""
+        try:
+            out = subprocess.run(
+                ["sinfo", "-h", "-o", "%P"], capture_output=True, text=True, timeout=30
+            )
+            said = out.stderr.strip().splitlines()[-1] if out.returncode else ""
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            said = str(exc)
+        if said:
+            raise ExecutorError(
+                f"slurm: the SLURM controller does not answer (sinfo: {said}); start it "
+                "(slurm/cluster.sh up on this machine) or choose --executor local; "
+                "nothing was submitted"
+            )
+
     def units(self, payloads: Sequence[JobPayload]) -> list[Unit]:
         # Runs with the same resources are contiguous: each group becomes one array.
         order = sorted(range(len(payloads)), key=lambda i: str(payloads[i].resources))

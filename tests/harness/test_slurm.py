@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -110,3 +111,22 @@ def test_killed_run_resumes_on_slurm(tmp_path: Path, slurm_cluster: str) -> None
     assert rec["status"] == "done" and rec["history"][-1]["iter"] == 40
     offline = sorted((pc.run_dir / "wandb").glob("offline-run-*"))
     assert len(offline) == 2 and {d.name.rsplit("-", 1)[1] for d in offline} == {pc.run_id}
+
+
+def test_cluster_down_is_one_line_and_writes_nothing(tmp_path: Path, tiny_spec: Path) -> None:
+    # the real sinfo/sbatch (installed by slurm/cluster.sh), pointed at a controller port where
+    # nothing listens: whether the test cluster is up does not matter
+    assert shutil.which("sinfo"), "no sinfo on PATH: run `slurm/cluster.sh up` first"
+    conf = tmp_path / "slurm.conf"
+    conf.write_text(
+        "ClusterName=down\nSlurmctldHost=localhost\nSlurmctldPort=6899\n"
+        "NodeName=localhost CPUs=1 State=UNKNOWN\n"
+        "PartitionName=debug Nodes=localhost Default=YES State=UP\n"
+    )
+    runs = tmp_path / "runs"
+    proc = launch(str(tiny_spec), *SLURM, "--runs-dir", str(runs), env={"SLURM_CONF": str(conf)})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert "controller does not answer" in line and "--executor local" in line
+    assert "Unable to contact slurm controller" in line
+    assert not runs.exists()  # no sweep folder, no journal, nothing submitted
