@@ -93,7 +93,8 @@ def close_vanished(plan: Plan) -> list[PlannedCell]:
 
 def payload(plan: Plan, pc: PlannedCell, executor: str, wandb_mode: str) -> JobPayload:
     """The job payload of a planned cell."""
-    assert plan.profile.base is not None  # a counts sweep is refused before planning
+    base = pc.cell.base or plan.profile.base
+    assert base is not None  # a counts sweep is refused before planning
     return JobPayload(
         sweep=plan.spec.name,
         profile=plan.profile.name,
@@ -103,7 +104,7 @@ def payload(plan: Plan, pc: PlannedCell, executor: str, wandb_mode: str) -> JobP
         run_id=pc.run_id,
         run_dir=str(pc.run_dir.resolve()),
         runs_root=str(plan.runs_root.resolve()),
-        base=str(plan.profile.base.resolve()),
+        base=str(base.resolve()),
         overrides=dict(pc.overrides),
         resources=pc.cell.resources,
         data_manifest=pc.data_manifest,

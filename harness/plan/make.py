@@ -19,7 +19,7 @@ import gc
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -230,8 +230,11 @@ def make_plan(
         found = []
         corrupt: dict[Path, str] = {}
         for cell in spec.cells(prof.name):
-            cfg = apply_overrides(base, cell.overrides)
-            cell_manifest = data_manifest(cfg) if _touches_data(cell.overrides) else manifest
+            own = cell.base is not None  # a case that starts from its own config here
+            start = profile_config(replace(prof, base=cell.base)) if own else base
+            cfg = apply_overrides(start, cell.overrides)
+            touched = own or _touches_data(cell.overrides)
+            cell_manifest = data_manifest(cfg) if touched else manifest
             rid = run_id(hasher.digest(cfg), cell_manifest, code.source_hash)
             slug = label_slug(cell.label)
             same_label = on_disk.get(slug, {})

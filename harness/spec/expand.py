@@ -6,6 +6,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.spec.model import (
@@ -31,17 +32,20 @@ class Point:
     coords: dict[str, str]
     overrides: dict[str, Any]
     overlays: tuple[ResourceOverlay, ...]
+    base: Path | None = None
 
 
 def _join(points: tuple[Point, ...]) -> Point:
     coords: dict[str, str] = {}
     overrides: dict[str, Any] = {}
     overlays: tuple[ResourceOverlay, ...] = ()
+    base = None
     for p in points:
         coords.update(p.coords)
         overrides.update(p.overrides)
         overlays += p.overlays
-    return Point(coords, overrides, overlays)
+        base = p.base or base  # the loader allows one cases block with bases per spec
+    return Point(coords, overrides, overlays, base)
 
 
 def points(node: Node, profile: str | None = None) -> list[Point]:
@@ -57,6 +61,7 @@ def points(node: Node, profile: str | None = None) -> list[Point]:
                 {node.name: c.label},
                 {**c.overrides, **c.by_profile.get(profile or "", {})},
                 (c.resources,),
+                c.base.get(profile or ""),
             )
             for c in node.items
         ]
@@ -127,7 +132,8 @@ def expand_cells(spec: SweepSpec, profile: Profile) -> list[Cell]:
             overrides = dict(p.overrides)
             if seed is not None:
                 overrides[spec.seed_key] = seed
-            cells.append(Cell(cell_label(p.coords, seed), p.coords, seed, overrides, resources))
+            label = cell_label(p.coords, seed)
+            cells.append(Cell(label, p.coords, seed, overrides, resources, p.base))
     return cells
 
 

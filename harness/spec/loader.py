@@ -8,6 +8,7 @@ that holds a ``pyproject.toml`` (the spec's own folder when there is none).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,14 @@ def load_spec(path: str | Path) -> SweepSpec:
             "base", "required key is missing (the mmengine config every profile starts from)"
         )
     profiles = _profiles(raw.get("profiles"), base, root, runs, problems)
-    parser = AxesParser(problems, tuple(profiles))
+    parser = AxesParser(problems, tuple(profiles), root)
     axes = parser.node(raw.get("axes"), "axes")
+    for where in parser.cases_with_base[1:]:
+        problems.add(
+            where,
+            f"a second cases block sets a base config (the first is {parser.cases_with_base[0]});"
+            " a cell can start from one config only",
+        )
     seeds = _seeds(raw.get("seeds"), problems)
     seed_key = raw.get("seed_key", "randomness.seed")
     check_dotted_key(seed_key, "seed_key", problems)
@@ -127,9 +134,12 @@ def load_spec(path: str | Path) -> SweepSpec:
     if runs and default in profiles:
         checker = ConfigChecker(problems)
         for pname, profile in profiles.items():
-            cfg = checker.profile(profile, f"profiles.{pname}")
-            if cfg is not None:
-                checker.cells(axes, cfg, spec.seed_key, profile)
+            # each base config of the profile's cells, checked with the cells that start from it
+            for base in dict.fromkeys(c.base for c in spec.cells(pname)):
+                start = profile if base is None else replace(profile, base=base)
+                cfg = checker.profile(start, f"profiles.{pname}")
+                if cfg is not None:
+                    checker.cells(axes, cfg, spec.seed_key, profile, base)
     if problems:
         raise SpecError(path, problems.items)
     return spec

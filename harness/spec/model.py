@@ -106,12 +106,15 @@ class Axis:
 @dataclass(frozen=True)
 class Case:
     """One explicitly listed row: a label, the overrides it sets in every profile, and those it
-    sets in one profile only (``by_profile``: a LORS layout differs between paper and smoke)."""
+    sets in one profile only (``by_profile``: a LORS layout differs between paper and smoke).
+    ``base`` maps a profile to the config this case starts from there instead of the profile's
+    (Table 3: one paper config per backbone); profiles it does not name keep their own."""
 
     label: str
     overrides: Mapping[str, Any]
     resources: ResourceOverlay = field(default_factory=ResourceOverlay)
     by_profile: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    base: Mapping[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,8 @@ class Cell:
         overrides: dotted config key -> value that this cell sets (seed included), on top of
             the profile's overrides.
         resources: what one run of this cell asks for.
+        base: the config this cell starts from when a case sets one for the profile (None: the
+            profile's base).
     """
 
     label: str
@@ -183,6 +188,7 @@ class Cell:
     seed: int | None
     overrides: Mapping[str, Any]
     resources: Resources
+    base: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,14 @@ Grammar (every mapping rejects unknown keys)::
 
     node  := axis | {grid: [node, ...]} | {zip: [node, ...]}
            | {one_at_a_time: {baseline: {axis: label}, axes: [axis, ...]}}
-           | {cases: {axis: NAME, items: [{label, overrides, by_profile?, resources?}, ...]}}
+           | {cases: {axis: NAME, items: [{label, overrides, by_profile?, resources?, base?}, ...]}}
     axis  := {axis: NAME, key: dotted.config.key, values: [value | {label, value, resources?}]}
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from harness.spec.expand import points
@@ -41,7 +42,7 @@ OPERATORS: tuple[str, ...] = ("grid", "zip", "one_at_a_time", "cases")
 AXIS_KEYS: tuple[str, ...] = ("axis", "key", "values")
 VALUE_KEYS: tuple[str, ...] = ("label", "value", "resources")
 CASES_KEYS: tuple[str, ...] = ("axis", "items")
-CASE_KEYS: tuple[str, ...] = ("label", "overrides", "by_profile", "resources")
+CASE_KEYS: tuple[str, ...] = ("label", "overrides", "by_profile", "resources", "base")
 OAT_KEYS: tuple[str, ...] = ("baseline", "axes")
 RESERVED_AXES: tuple[str, ...] = ("label", "metrics", "seed")
 
@@ -54,10 +55,14 @@ class AxesParser:
         profiles: profile names, which a resource overlay may name.
     """
 
-    def __init__(self, problems: Problems, profiles: tuple[str, ...]) -> None:
+    def __init__(
+        self, problems: Problems, profiles: tuple[str, ...], root: Path = Path(".")
+    ) -> None:
         self.problems = problems
         self.profiles = profiles
+        self.root = root  # case bases are relative to the project root, like the spec's base
         self.axis_names: list[str] = []
+        self.cases_with_base: list[str] = []
 
     def node(self, raw: Any, where: str) -> Node | None:
         """One node of the tree, or None after a problem."""
@@ -177,9 +182,37 @@ class AxesParser:
             overrides = check_overrides(item.get("overrides"), f"{at}.overrides", self.problems)
             by_profile = self._by_profile(item.get("by_profile"), f"{at}.by_profile")
             overlay = self.overlay(item.get("resources"), f"{at}.resources")
-            items.append(Case(label, overrides, overlay, by_profile))
+            base = self._bases(item.get("base"), f"{at}.base")
+            items.append(Case(label, overrides, overlay, by_profile, base))
         self._unique([c.label for c in items], f"{where}.items")
+        if any(c.base for c in items):
+            self.cases_with_base.append(where)
         return Cases(name, tuple(items), where=where) if name else None
+
+    def _bases(self, raw: Any, where: str) -> dict[str, Path]:
+        """Profile name -> the config file a case starts from in that profile."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, Mapping):
+            self.problems.add(
+                where,
+                f"must map profile names {list(self.profiles)} to config files, e.g. "
+                "{paper: configs/adamixer_lors/adamixer_lors_r101_300q_3x_coco.py}",
+            )
+            return {}
+        if not check_keys(raw, where, self.profiles, self.problems):
+            return {}
+        out = {}
+        for profile, text in raw.items():
+            if not isinstance(text, str) or not text:
+                self.problems.add(f"{where}.{profile}", f"must be a config file path, got {text!r}")
+                continue
+            path = Path(text) if Path(text).is_absolute() else self.root / text
+            if not path.is_file():
+                self.problems.add(f"{where}.{profile}", f"no such config file {str(path)!r}")
+                continue
+            out[str(profile)] = path
+        return out
 
     def _by_profile(self, raw: Any, where: str) -> dict[str, dict[str, Any]]:
         """Profile name -> overrides of a case in that profile only."""

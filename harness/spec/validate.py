@@ -71,9 +71,16 @@ def type_problem(key: str, new: Any, old: Any) -> str | None:
     return f"{new!r} has type {new_t.__name__}; the config holds {old!r} ({old_t.__name__}){hint}"
 
 
-def _sources(node: Node, profile: Profile | None = None) -> Iterator[tuple[str, Any, str, str]]:
+_ANY = Path("*")  # the default of ``base``: cases of every base config
+
+
+def _sources(
+    node: Node, profile: Profile | None = None, base: Path | None = _ANY
+) -> Iterator[tuple[str, Any, str, str]]:
     """``(key, value, where the key is written, where the value is written)`` of every source
-    (of the values a profile's subset keeps, with the case overrides of that profile)."""
+    (of the values a profile's subset keeps, with the case overrides of that profile; with
+    ``base``, only of the cases that start from that config in the profile, None meaning the
+    profile's own)."""
     subset = profile.subset if profile is not None else {}
     if isinstance(node, Axis):
         for i, v in enumerate(node.values):
@@ -83,19 +90,22 @@ def _sources(node: Node, profile: Profile | None = None) -> Iterator[tuple[str, 
         for i, case in enumerate(node.items):
             if case.label not in subset.get(node.name, (case.label,)):
                 continue
+            name = profile.name if profile is not None else ""
+            # the one cases block that sets bases: only its cases that start from ``base``
+            if base != _ANY and any(c.base for c in node.items) and case.base.get(name) != base:
+                continue
             for k, v in case.overrides.items():
                 at = f"{node.where}.items[{i}].overrides.{k}"
                 yield k, v, at, at
-            name = profile.name if profile is not None else ""
             for k, v in case.by_profile.get(name, {}).items():
                 at = f"{node.where}.items[{i}].by_profile.{name}.{k}"
                 yield k, v, at, at
     elif isinstance(node, OneAtATime):
         for axis in node.axes:
-            yield from _sources(axis, profile)
+            yield from _sources(axis, profile, base)
     else:
         for child in node.children:
-            yield from _sources(child, profile)
+            yield from _sources(child, profile, base)
 
 
 def _keys(node: Node) -> set[str]:
@@ -170,13 +180,21 @@ class ConfigChecker:
         self._lors(cfg, f"{where}.overrides")
         return cfg
 
-    def cells(self, axes: Node, cfg: Mapping[str, Any], seed_key: str, profile: Profile) -> None:
-        """Check every override of the profile's cells against its resolved config."""
+    def cells(
+        self,
+        axes: Node,
+        cfg: Mapping[str, Any],
+        seed_key: str,
+        profile: Profile,
+        base: Path | None = None,
+    ) -> None:
+        """Check every override of the profile's cells that start from ``base`` (None: the
+        profile's own config) against ``cfg``, that config resolved with the profile."""
         before = len(self.problems.items)
-        all_keys = {key for key, _, _, _ in _sources(axes, profile)}
+        all_keys = {key for key, _, _, _ in _sources(axes, profile, base)}
         deferred: dict[str, tuple[str, str]] = {}
         checked: set[tuple[str, str]] = set()
-        for key, value, key_at, val_at in _sources(axes, profile):
+        for key, value, key_at, val_at in _sources(axes, profile, base):
             memo = (key, json.dumps(value, sort_keys=True, default=str))
             if memo in checked:
                 continue
@@ -196,6 +214,8 @@ class ConfigChecker:
         for point in points(axes, profile.name):
             if not all(point.coords.get(a, ls[0]) in ls for a, ls in profile.subset.items()):
                 continue
+            if point.base != base:
+                continue
             for key, (key_at, val_at) in deferred.items():
                 if key in point.overrides:
                     shallower = {
@@ -209,7 +229,7 @@ class ConfigChecker:
                 if why:
                     touching = [
                         (not k.startswith(LORS_KEY), at)  # a lors_cfg key first
-                        for k, _, at, _ in _sources(axes, profile)
+                        for k, _, at, _ in _sources(axes, profile, base)
                         if k.startswith("model.roi_head.") and k in point.overrides
                     ]
                     where = min(touching)[1] if touching else "axes"
