@@ -70,6 +70,7 @@ class SlurmExecutor(Executor):
         self.profile = profile
         self.array_parallelism = max(1, array_parallelism)
         self._nodes_declare_memory: bool | None = None
+        self._controller_answered = False
 
     def _request_memory(self) -> bool:
         if self.profile.request_memory != "auto":
@@ -85,7 +86,10 @@ class SlurmExecutor(Executor):
 
     def preflight(self) -> None:
         """The controller must answer ``sinfo``: with it down, sbatch fails part-way and
-        squeue/sacct cannot tell which earlier submissions reached it."""
+        squeue/sacct cannot tell which earlier submissions reached it. Asked once per executor
+        (the launcher and ``submit`` both ask)."""
+        if self._controller_answered:
+            return
         try:
             out = subprocess.run(
                 ["sinfo", "-h", "-o", "%P"], capture_output=True, text=True, timeout=30
@@ -99,6 +103,7 @@ class SlurmExecutor(Executor):
                 "(slurm/cluster.sh up on this machine) or choose --executor local; "
                 "nothing was submitted"
             )
+        self._controller_answered = True
 
     def units(self, payloads: Sequence[JobPayload]) -> list[Unit]:
         # Runs with the same resources are contiguous: each group becomes one array.

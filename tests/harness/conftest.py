@@ -30,6 +30,9 @@ def write_spec(folder: Path, body: str, name: str = "spec.yaml") -> Path:
     return path
 
 
+TINY_AXIS = "axes:\n  axis: hidden\n  key: model.hidden\n  values: [4, 8]\n"
+"""The axes block of TINY_SPEC, for tests that replace it."""
+
 TINY_SPEC = """
 name: tiny-test
 base: {tiny}

@@ -13,16 +13,14 @@ from harness.cli import run_cli
 from harness.errors import SpecError
 from harness.launch import main
 from harness.spec import load_spec
-from tests.harness.conftest import REPO, TINY_SPEC, write_spec
-
-AXIS = "axes:\n  axis: hidden\n  key: model.hidden\n  values: [4, 8]\n"
+from tests.harness.conftest import REPO, TINY_AXIS, TINY_SPEC, write_spec
 
 # (case id, spec text, the key the error must name)
 BAD: list[tuple[str, str, str]] = [
     ("unknown top-level key", TINY_SPEC + "sedes: [0]\n", "sedes"),
     (
         "misspelled operator",
-        TINY_SPEC.replace(AXIS, "axes: {gird: [{axis: a, key: model.hidden, values: [1]}]}\n"),
+        TINY_SPEC.replace(TINY_AXIS, "axes: {gird: [{axis: a, key: model.hidden, values: [1]}]}\n"),
         "axes.gird",
     ),
     (
@@ -38,7 +36,7 @@ BAD: list[tuple[str, str, str]] = [
     (
         "zip of unequal lengths",
         TINY_SPEC.replace(
-            AXIS,
+            TINY_AXIS,
             "axes: {zip: [{axis: a, key: model.hidden, values: [4, 8]},"
             " {axis: b, key: train_cfg.max_iters, values: [5]}]}\n",
         ),
@@ -75,7 +73,7 @@ BAD: list[tuple[str, str, str]] = [
         TINY_SPEC.replace("cpus: 1,", "cpus: -1,"),
         "profiles.smoke.resources.cpus",
     ),
-    ("missing axes", TINY_SPEC.replace(AXIS, ""), "axes"),
+    ("missing axes", TINY_SPEC.replace(TINY_AXIS, ""), "axes"),
     ("empty values", TINY_SPEC.replace("values: [4, 8]", "values: []"), "axes.values"),
     (
         "unknown axis key",
@@ -92,7 +90,7 @@ BAD: list[tuple[str, str, str]] = [
     (
         "one_at_a_time baseline not a value",
         TINY_SPEC.replace(
-            AXIS,
+            TINY_AXIS,
             "axes: {one_at_a_time: {baseline: {a: '3'}, axes:"
             " [{axis: a, key: model.hidden, values: [4, 8]}]}}\n",
         ),
@@ -116,7 +114,7 @@ BAD: list[tuple[str, str, str]] = [
     (
         "two axes set one key",
         TINY_SPEC.replace(
-            AXIS,
+            TINY_AXIS,
             "axes: {grid: [{axis: a, key: model.hidden, values: [4]},"
             " {axis: b, key: model.hidden, values: [8]}]}\n",
         ),
@@ -125,7 +123,7 @@ BAD: list[tuple[str, str, str]] = [
     (
         "by_profile names no profile",
         TINY_SPEC.replace(
-            AXIS,
+            TINY_AXIS,
             "axes: {cases: {axis: v, items: [{label: a, overrides: {},"
             " by_profile: {smok: {model.hidden: 2}}}]}}\n",
         ),
@@ -134,7 +132,7 @@ BAD: list[tuple[str, str, str]] = [
     (
         "by_profile override type",
         TINY_SPEC.replace(
-            AXIS,
+            TINY_AXIS,
             "axes: {cases: {axis: v, items: [{label: a, overrides: {},"
             " by_profile: {smoke: {model.hidden: two}}}]}}\n",
         ),

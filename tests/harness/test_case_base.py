@@ -11,9 +11,8 @@ from harness.errors import SpecError
 from harness.plan import make_plan
 from harness.spec import load_spec
 from harness.submit import payload
-from tests.harness.conftest import REPO, TINY_DIR, TINY_SPEC, write_spec
+from tests.harness.conftest import REPO, TINY_AXIS, TINY_DIR, TINY_SPEC, write_spec
 
-AXIS = "axes:\n  axis: hidden\n  key: model.hidden\n  values: [4, 8]\n"
 WIDE = TINY_DIR / "tiny_wide.py"
 
 
@@ -30,7 +29,7 @@ def wide(overrides: str = "{}", profiles: tuple[str, ...] = ("paper",)) -> str:
 def _spec(tmp_path: Path, items: str, extra_axis: bool = False) -> Path:
     cases = f"{{cases: {{axis: setting, items: [{items}]}}}}"
     axes = f"{{grid: [{cases}, {LR_AXIS}]}}" if extra_axis else cases
-    return write_spec(tmp_path, TINY_SPEC.replace(AXIS, f"axes: {axes}\n"))
+    return write_spec(tmp_path, TINY_SPEC.replace(TINY_AXIS, f"axes: {axes}\n"))
 
 
 def test_cells_start_from_the_case_base_in_the_named_profile_only(tmp_path: Path) -> None:
@@ -78,7 +77,7 @@ def test_bad_case_base_names_the_key(tmp_path: Path, base: str, key: str) -> Non
 def test_only_one_cases_block_may_set_bases(tmp_path: Path) -> None:
     one = f"{{cases: {{axis: a, items: [{{label: x, overrides: {{}}, base: {{paper: {WIDE}}}}}]}}}}"
     two = one.replace("axis: a", "axis: b")
-    text = TINY_SPEC.replace(AXIS, f"axes: {{grid: [{one}, {two}]}}\n")
+    text = TINY_SPEC.replace(TINY_AXIS, f"axes: {{grid: [{one}, {two}]}}\n")
     with pytest.raises(SpecError) as err:
         load_spec(write_spec(tmp_path, text))
     assert "axes.grid[1].cases" in err.value.keys
