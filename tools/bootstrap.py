@@ -1,17 +1,13 @@
 #!/usr/bin/env python3
 """Set up the project's virtual environment from nothing: `make setup` runs this file.
 
-Steps, in order: a venv with Python >= 3.11; build tools (setuptools >= 77, < 81, wheel, ninja);
-torch 2.13.0 (the local CPU wheel); mmcv 2.1.0 built with its compiled ops (the wheel is kept in
-a cache, so only the first setup on a machine pays the build); the project in editable mode with
-its dev extras, which brings mmengine, mmdet 3.3.0, pycocotools and the tools.
-
-Idempotent: every step first checks whether its result is already there. A failure prints one
-line that says what is missing and how to fix it (the full pip output stays in the log file),
-exits non-zero, and removes a venv that this run created, so a second run starts clean.
-
-This file runs under whatever `python3` is on PATH, so it sticks to the standard library and
-to syntax that old interpreters can still parse far enough to print the version error.
+Steps: a venv with Python >= 3.11; build tools (setuptools >= 77, < 81, wheel, ninja); torch 2.13.0
+(the local CPU wheel); mmcv 2.1.0 built with its compiled ops, the wheel cached so that only the
+first setup on a machine builds it; the project, editable, with its dev extras (mmengine, mmdet
+3.3.0, pycocotools, the tools). Each step first checks whether its result is already there. A
+failure prints one line saying what is missing and how to fix it (pip's output stays in the log),
+exits non-zero and removes a venv this run created. Standard library only, and syntax that old
+interpreters parse far enough to print the version error.
 """
 
 from __future__ import annotations
@@ -130,15 +126,25 @@ def vpy() -> Path:
     return VENV / "bin" / "python"
 
 
+def probe(code: str, *args: str) -> subprocess.CompletedProcess:
+    """Run Python code inside the venv, its output captured."""
+    return subprocess.run([str(vpy()), "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def last_line(proc: subprocess.CompletedProcess) -> str:
+    return (proc.stderr.strip().splitlines() or ["?"])[-1]
+
+
+def pip(*args: object) -> list:
+    """A pip command of the venv."""
+    return [vpy(), "-m", "pip", *args]
+
+
 def venv_ok() -> bool:
     if not vpy().exists():
         return False
-    probe = subprocess.run(
-        [str(vpy()), "-c", "import sys; print(sys.version_info[:2] >= (3, 11))"],
-        capture_output=True,
-        text=True,
-    )
-    return probe.returncode == 0 and probe.stdout.strip() == "True"
+    proc = probe("import sys; print(sys.version_info[:2] >= (3, 11))")
+    return proc.returncode == 0 and proc.stdout.strip() == "True"
 
 
 def installed(dist: str) -> str:
@@ -147,8 +153,7 @@ def installed(dist: str) -> str:
         "import importlib.metadata as m, sys\n"
         "try: print(m.version(sys.argv[1]))\nexcept m.PackageNotFoundError: print('')"
     )
-    out = subprocess.run([str(vpy()), "-c", code, dist], capture_output=True, text=True)
-    return out.stdout.strip()
+    return probe(code, dist).stdout.strip()
 
 
 def cache_dir() -> Path:
@@ -171,15 +176,11 @@ def project_hash() -> str:
 
 def mmcv_ops_error() -> str:
     """'' when `mmcv.ops` imports in the venv, else the last line of what the import said."""
-    probe = subprocess.run(
-        [str(vpy()), "-c", "import mmcv.ops; from mmcv.ops import nms"],
-        capture_output=True,
-        text=True,
-    )
-    if probe.returncode == 0:
+    proc = probe("import mmcv.ops; from mmcv.ops import nms")
+    if proc.returncode == 0:
         return ""
-    log_write(probe.stderr)
-    return (probe.stderr.strip().splitlines() or ["?"])[-1]
+    log_write(proc.stderr)
+    return last_line(proc)
 
 
 STEPS = []
@@ -209,7 +210,7 @@ def build_tools() -> str:
     if st and 77 <= int(st.split(".")[0]) < 81 and installed("wheel") and installed("ninja"):
         return f"already there (setuptools {st})"
     run(
-        [vpy(), "-m", "pip", "install", "-q", SETUPTOOLS, "wheel", "ninja"],
+        pip("install", "-q", SETUPTOOLS, "wheel", "ninja"),
         "installing build tools",
     )
     return f"setuptools {installed('setuptools')}"
@@ -220,7 +221,7 @@ def torch_step() -> str:
     have = installed("torch")
     if have.split("+")[0] == TORCH:
         return f"already there ({have})"
-    run([vpy(), "-m", "pip", "install", "-q", f"torch=={TORCH}"], f"installing torch {TORCH}")
+    run(pip("install", "-q", f"torch=={TORCH}"), f"installing torch {TORCH}")
     return installed("torch")
 
 
@@ -233,10 +234,7 @@ def mmcv_step() -> str:
         say(f"      no cached wheel in {cache_dir()}: building (6-10 min on 2 cores, once)")
         cache_dir().mkdir(parents=True, exist_ok=True)
         run(
-            [
-                vpy(),
-                "-m",
-                "pip",
+            pip(
                 "wheel",
                 "-v",
                 "--no-build-isolation",
@@ -244,7 +242,7 @@ def mmcv_step() -> str:
                 "-w",
                 cache_dir(),
                 f"mmcv=={MMCV}",
-            ],
+            ),
             f"building mmcv {MMCV}",
             env={"MMCV_WITH_OPS": "1", "MAX_JOBS": str(os.cpu_count() or 2)},
             progress=True,
@@ -252,10 +250,9 @@ def mmcv_step() -> str:
         wheel = cached_mmcv()
         if wheel is None:
             raise SetupError(f"building mmcv left no wheel in {cache_dir()} (see {LOG.name})")
-    pip = [vpy(), "-m", "pip", "install", "-q"]
-    run([*pip, "--no-deps", "--force-reinstall", wheel], "installing the mmcv wheel")
+    run(pip("install", "-q", "--no-deps", "--force-reinstall", wheel), "installing the mmcv wheel")
     # mmcv.ops imports mmengine: its runtime needs come now, bounded as pyproject bounds them.
-    run([*pip, wheel, *RUNTIME_BOUNDS], "installing what mmcv needs at run time")
+    run(pip("install", "-q", wheel, *RUNTIME_BOUNDS), "installing what mmcv needs at run time")
     err = mmcv_ops_error()
     if err:
         raise SetupError(
@@ -269,7 +266,7 @@ def mmcv_step() -> str:
 def project_step() -> str:
     if STAMP.exists() and STAMP.read_text().strip() == project_hash():
         return "already there (pyproject unchanged)"
-    run([vpy(), "-m", "pip", "install", "-q", "-e", ".[dev]"], "installing the project")
+    run(pip("install", "-q", "-e", ".[dev]"), "installing the project")
     STAMP.write_text(project_hash() + "\n")
     return "installed"
 
@@ -281,11 +278,10 @@ def verify_step() -> str:
         "print(f'torch {torch.__version__}, mmcv {mmcv.__version__}, "
         "mmengine {mmengine.__version__}, mmdet {mmdet.__version__}')"
     )
-    proc = subprocess.run([str(vpy()), "-c", code], capture_output=True, text=True, cwd=ROOT)
+    proc = probe(code)
     log_write(proc.stdout + proc.stderr)
     if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        raise SetupError(f"the installed stack does not import: {last} (see {LOG.name})")
+        raise SetupError(f"the installed stack does not import: {last_line(proc)} (see {LOG.name})")
     return proc.stdout.strip()
 
 
