@@ -6,7 +6,8 @@ What is counted where (the same split as the built detector, ``python -m lors.co
   per-head IoF scale, sampling-offset generator, FFN, the three LayerNorms, classification and
   box heads) plus the mixing block (generators of ``M`` and ``S`` and the output projection).
 - ``rpn_head`` (``decoder_params()['rpn_head']``, not in ``total``): the initial query contents,
-  ``num_queries x content_dim``. Initial boxes are fixed (the whole image), not learned.
+  ``num_queries x content_dim``, and the initial boxes, ``num_queries x 4`` (the release's
+  ``init_proposal_bboxes``: parameters that never learn, counted as the release counts them).
 - ``shared``: parameters every stage uses (the LORS shared generator and shared projection);
   ``private``: everything owned by one stage. ``shared + private == total``.
 
@@ -85,7 +86,8 @@ def count_decoder(knobs: DecoderKnobs) -> dict[str, int]:
     """Counts of the decoder described by ``knobs``.
 
     Returns:
-        ``total``, ``shared``, ``private`` (roi_head), ``rpn_head`` (query contents), and the
+        ``total``, ``shared``, ``private`` (roi_head), ``rpn_head`` (query contents and
+        initial boxes), and the
         per-component totals ``attention``, ``sampling``, ``ffn``, ``heads``, ``norms``,
         ``generator``, ``generator_shared``, ``projection``, ``projection_shared``.
     """
@@ -100,7 +102,8 @@ def count_decoder(knobs: DecoderKnobs) -> dict[str, int]:
         "total": shared + private,
         "shared": shared,
         "private": private,
-        "rpn_head": knobs.num_queries * knobs.content_dim,
+        # query contents (N x C) and the release's init_proposal_bboxes (N x 4)
+        "rpn_head": knobs.num_queries * (knobs.content_dim + 4),
         "attention": n * stage["attention"],
         "sampling": n * stage["sampling"],
         "ffn": n * stage["ffn"],

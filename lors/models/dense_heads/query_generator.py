@@ -2,11 +2,15 @@
 
 It sits in mmdet's ``rpn_head`` slot of a two-stage detector (``SparseRCNN``), produces no loss
 and sets the number of queries: ``model.rpn_head.num_queries`` of the knob contract.
+
+The boxes are held as the AdaMixer release holds them: ``init_proposal_bboxes``, an
+``nn.Embedding(num_queries, 4)`` of normalised ``(cx, cy, w, h)`` set to the whole image
+``(0.5, 0.5, 1, 1)``. They never learn (no gradient: ``requires_grad`` is False), but they are
+parameters of the model: the parameter total and a converted release checkpoint match one to one.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -18,6 +22,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
 from lors.errors import ConfigError
+from lors.models.roi_heads.boxes import xyxy_to_xyzr
 
 
 @MODELS.register_module()
@@ -45,19 +50,28 @@ class AdaMixerQueryGenerator(BaseModule):
         self.num_queries = num_queries
         self.content_dim = content_dim
         self.content = nn.Embedding(num_queries, content_dim)
+        self.init_proposal_bboxes = nn.Embedding(num_queries, 4)
+        # read detached, so it never gets a gradient: say so, or DDP waits for one
+        self.init_proposal_bboxes.weight.requires_grad_(False)
+
+    @torch.no_grad()
+    def init_weights(self) -> None:
+        """Every box the whole image: normalised ``(cx, cy, w, h) = (0.5, 0.5, 1, 1)``."""
+        super().init_weights()
+        nn.init.constant_(self.init_proposal_bboxes.weight[:, :2], 0.5)
+        nn.init.constant_(self.init_proposal_bboxes.weight[:, 2:], 1.0)
 
     def _queries(self, x: tuple[Tensor, ...], batch_data_samples: SampleList) -> list[InstanceData]:
-        """Per image: ``xyzr`` and ``bboxes`` of the whole image, and the contents."""
-        device = x[0].device
+        """Per image: ``xyzr`` and ``bboxes`` (pixels) of the initial boxes, and the contents."""
         content = F.layer_norm(self.content.weight, (self.content_dim,))  # (N, C), no affine
+        cxcywh = self.init_proposal_bboxes.weight.detach()  # (N, 4), normalised; never learns
         results = []
         for sample in batch_data_samples:
             h, w = sample.metainfo["img_shape"][:2]
-            xyzr = torch.tensor(
-                [w / 2, h / 2, 0.5 * math.log2(w * h), math.log2(h / w)], device=device
-            ).expand(self.num_queries, 4)  # (N, 4)
-            bboxes = torch.tensor([0.0, 0.0, w, h], device=device).expand(self.num_queries, 4)
-            results.append(InstanceData(xyzr=xyzr, bboxes=bboxes, features=content))
+            size = cxcywh.new_tensor([w, h])
+            centre, wh = cxcywh[:, :2] * size, cxcywh[:, 2:] * size  # (N, 2) each, pixels
+            bboxes = torch.cat([centre - 0.5 * wh, centre + 0.5 * wh], dim=-1)  # (N, 4) xyxy
+            results.append(InstanceData(xyzr=xyxy_to_xyzr(bboxes), bboxes=bboxes, features=content))
         return results
 
     def predict(

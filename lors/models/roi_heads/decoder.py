@@ -19,9 +19,9 @@ from typing import Any
 import torch
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleList
 from mmengine.structures import InstanceData
-from torch import Tensor, nn
+from torch import Tensor
 
 from lors.adamixer_knobs import parse_lors_cfg
 from lors.errors import ConfigError
@@ -90,7 +90,8 @@ class AdaMixerDecoder(BaseModule):
         self.num_classes = num_classes
         self.stage_loss_weights = _stage_weights(stage_loss_weights, num_stages)
         self.test_cfg = dict(test_cfg or {})
-        self.stages = nn.ModuleList(
+        # mmengine's ModuleList: a BaseModule, so model.init_weights() reaches every stage
+        self.stages = ModuleList(
             AdaMixerStage(
                 content_dim=content_dim,
                 num_heads=num_heads,
@@ -119,13 +120,6 @@ class AdaMixerDecoder(BaseModule):
     def with_bbox(self) -> bool:
         """mmdet's detectors ask their roi_head whether it predicts boxes: it does."""
         return True
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        for stack in (self.mixing.generator, self.mixing.out_proj):
-            reset = getattr(stack, "reset_parameters", None)
-            if callable(reset):
-                reset()
 
     def parameter_split(self) -> dict[str, int]:
         """Parameter counts of this decoder: ``total``, ``shared`` (LORS weights every stage

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import torch
 import torch.nn.functional as F
+from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 
@@ -104,7 +106,7 @@ class PlainLinears(nn.Module):
         return self.layers[layer](x)
 
 
-class AdaptiveMixing(nn.Module):
+class AdaptiveMixing(BaseModule):
     """Channel then spatial adaptive mixing and the output projection, for every stage.
 
     Args:
@@ -131,6 +133,16 @@ class AdaptiveMixing(nn.Module):
         self.num_groups = num_groups
         self.in_points = in_points
         self.out_points = out_points
+
+    @torch.no_grad()
+    def init_weights(self) -> None:
+        """Each stack's own start (``reset_parameters``): plain generators with zero weights,
+        LORS with its private terms zero (method.md sections 1 and 2)."""
+        super().init_weights()
+        for stack in (self.generator, self.out_proj):
+            reset = getattr(stack, "reset_parameters", None)
+            if callable(reset):
+                reset()
 
     def forward(self, content: Tensor, sampled: Tensor, layer: int) -> Tensor:
         """Mix the sampled features of each query with weights made from its content.

@@ -39,16 +39,22 @@ class AdaptiveSampling3D(nn.Module):
         self.offset_generator = nn.Linear(content_dim, num_groups * in_points * 3)
 
     def init_weights(self) -> None:
-        """Offsets start on a regular grid over +-0.5 box size (random when ``P_in`` is not a
-        square), one octave below the box scale (``dz = -1``), independent of the query."""
+        """Offsets start at the cell centres of a regular ``side x side`` grid over the box
+        (``+-0.4375`` for a side of 8; uniform in ``+-0.5`` when ``P_in`` is not a square), one
+        octave below the box scale (``dz = -1``), independent of the query.
+
+        As the AdaMixer release lays it out: point ``p = i * side + j`` has ``dx`` from the cell
+        index ``i`` and ``dy`` from ``j``, so a converted checkpoint meets the same point order.
+        """
         nn.init.zeros_(self.offset_generator.weight)
+        nn.init.zeros_(self.offset_generator.bias)
         bias = self.offset_generator.bias.data.view(self.num_groups, self.in_points, 3)
         side = math.isqrt(self.in_points)
         if side * side == self.in_points:
-            ticks = torch.linspace(-0.5, 0.5, side)
-            grid_y, grid_x = torch.meshgrid(ticks, ticks, indexing="ij")
-            bias[..., 0] = grid_x.reshape(1, -1)
-            bias[..., 1] = grid_y.reshape(1, -1)
+            centres = (torch.arange(side, dtype=bias.dtype) + 0.5) / side - 0.5  # (side,)
+            outer, inner = torch.meshgrid(centres, centres, indexing="ij")  # (side, side) each
+            bias[..., 0] = outer.reshape(1, -1)
+            bias[..., 1] = inner.reshape(1, -1)
         else:
             nn.init.uniform_(bias[..., :2], -0.5, 0.5)
         bias[..., 2] = -1.0

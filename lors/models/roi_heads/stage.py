@@ -23,6 +23,9 @@ from lors.models.roi_heads.boxes import (
 from lors.models.roi_heads.mixing import AdaptiveMixing
 from lors.models.roi_heads.sampling import AdaptiveSampling3D
 
+#: the focal classifier's prior: every class starts at this probability (bias -log(99))
+PRIOR_PROB = 0.01
+
 
 class IoFSelfAttention(nn.Module):
     """Multi-head self-attention whose logits get ``tau_h * log(IoF + eps)`` per head."""
@@ -84,14 +87,19 @@ class AdaMixerStage(BaseModule):
         self.reg_branch = _mlp_branch(content_dim)
         self.fc_reg = nn.Linear(content_dim, 4)
 
+    @torch.no_grad()
     def init_weights(self) -> None:
-        """Xavier-uniform on every linear weight, then the special starts: sampling grid, a
-        1 % prior on every class, and a box head that leaves boxes unchanged."""
+        """As the AdaMixer release: every linear map reset, then xavier-uniform on its weight;
+        the IoF temperatures uniform in [0, 4]; the sampling grid; a 1 % prior on every class;
+        a box head that leaves boxes unchanged."""
+        super().init_weights()  # marks the stage initialised (mmengine's is_init)
         for module in self.modules():
             if isinstance(module, nn.Linear):
+                module.reset_parameters()
                 nn.init.xavier_uniform_(module.weight)
+        nn.init.uniform_(self.attention.iof_tau, 0.0, 4.0)
         self.sampling.init_weights()
-        nn.init.constant_(self.fc_cls.bias, -math.log((1 - 0.01) / 0.01))
+        nn.init.constant_(self.fc_cls.bias, -math.log((1 - PRIOR_PROB) / PRIOR_PROB))
         nn.init.zeros_(self.fc_reg.weight)
         nn.init.zeros_(self.fc_reg.bias)
 

@@ -77,8 +77,9 @@ def test_sampling_reads_the_features_at_the_predicted_points() -> None:
     content = torch.randn(1, 1, 8)
     out = sampler(feats, content, xyzr)
     assert out.shape == (1, 1, 2, 4, 4)  # (B, N, G, Pin, C / G)
-    # the offsets start on a 2 x 2 grid at +-0.5 box size: the box corners
-    corners = torch.tensor([[40.0, 50.0], [80.0, 50.0], [40.0, 70.0], [80.0, 70.0]])
+    # the offsets start at the centres of a 2 x 2 grid over the box (+-0.25 box size); as in
+    # the release, dx follows the outer index of a point and dy the inner one
+    corners = torch.tensor([[50.0, 55.0], [50.0, 65.0], [70.0, 55.0], [70.0, 65.0]])
     for group in range(2):
         torch.testing.assert_close(out[0, 0, group, :, 0], corners[:, 0], atol=1e-3, rtol=0)
         torch.testing.assert_close(out[0, 0, group, :, 1], corners[:, 1], atol=1e-3, rtol=0)
