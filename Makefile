@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-slurm test-postgres test-latex lint bench clean-venv
+.PHONY: setup test test-slurm test-latex lint bench clean-venv
 
 setup:
 	@$(PYTHON) tools/bootstrap.py
@@ -14,9 +14,6 @@ test:
 
 test-slurm:
 	$(PY) -m pytest -q -m slurm -p no:cacheprovider
-
-test-postgres:
-	$(PY) -m pytest -q -m postgres -p no:cacheprovider
 
 test-latex:
 	$(PY) -m pytest -q -m latex -p no:cacheprovider

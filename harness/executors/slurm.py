@@ -54,6 +54,25 @@ def _expand(job_id: str) -> list[tuple[int, int]]:
     return out
 
 
+class _ScriptWriter(submitit.SlurmExecutor):
+    """submitit's SLURM executor, used only to translate parameters into sbatch options: its
+    constructor refuses a machine without ``srun``, and writing a script needs no cluster."""
+
+    @classmethod
+    def affinity(cls) -> int:
+        return 1
+
+
+def script_parameters(folder: Path, params: dict[str, Any]) -> dict[str, Any]:
+    """submitit's sbatch parameters for AutoExecutor-style ``params`` (generic names such as
+    ``timeout_min``, and ``slurm_``-prefixed ones), translated as ``AutoExecutor`` does."""
+    writer = _ScriptWriter(folder)
+    generic = {k: v for k, v in params.items() if not k.startswith("slurm_")}
+    specific = {k.removeprefix("slurm_"): v for k, v in params.items() if k.startswith("slurm_")}
+    writer.update_parameters(**writer._convert_parameters(generic), **specific)
+    return dict(writer.parameters)
+
+
 class SlurmExecutor(Executor):
     """SLURM job arrays.
 
@@ -131,17 +150,17 @@ class SlurmExecutor(Executor):
 
     def sbatch_script(self, unit: Unit, token: str, array_size: int) -> str:
         """The sbatch script submitit writes for an array of ``array_size`` units like ``unit``
-        (the ``--dry-run`` view and the golden-file test; nothing is submitted)."""
+        (the ``--dry-run`` view and the golden-file test; nothing is submitted, and no SLURM
+        needs to be installed)."""
         from submitit.slurm.slurm import _make_sbatch_string
 
-        ex = submitit.AutoExecutor(folder=self.folder / "%j", cluster="slurm")
-        ex.update_parameters(**self.parameters(unit, token))
-        params = {**ex._executor.parameters, "map_count": array_size}
+        params = script_parameters(self.folder / "%j", self.parameters(unit, token))
         return str(
             _make_sbatch_string(
                 command="<python -u -m submitit.core._submit ...>",
                 folder=str(self.folder / "%j"),
                 **params,
+                map_count=array_size,
             )
         )
 

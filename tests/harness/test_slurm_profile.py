@@ -67,6 +67,23 @@ def test_paper_array_sbatch_matches_golden_file() -> None:
     assert script == golden.read_text()
 
 
+@pytest.mark.slurm
+def test_script_parameters_are_what_submit_gives_sbatch() -> None:
+    """Where srun exists, submitit's own AutoExecutor translates the same parameters into the
+    same sbatch options as the script writer that the golden test uses without SLURM."""
+    import submitit
+
+    from harness.executors.slurm import script_parameters
+
+    profile = load_slurm_profile("example-cluster", REPO / "slurm" / "profiles")
+    ex = SlurmExecutor(Path("/runs/table6/paper/.submitit"), profile, array_parallelism=4)
+    paper = Resources(gpus=8, cpus=32, mem_gb=128, timeout_min=1440)
+    params = ex.parameters(ex.units([_payload(paper)])[0], "tok")
+    auto = submitit.AutoExecutor(folder=ex.folder / "%j", cluster="slurm")
+    auto.update_parameters(**params)
+    assert script_parameters(ex.folder / "%j", params) == auto._executor.parameters
+
+
 def test_units_group_equal_resources_contiguously() -> None:
     small, big = Resources(cpus=2), Resources(gpus=8, cpus=32)
     payloads = [_payload(r, f"{i:012d}") for i, r in enumerate([small, big, small, big])]
