@@ -3,12 +3,14 @@
 Numbers: AP with one decimal, parameters with two; seeds merged as ``mean ± std (n)``; a cell with
 some seeds still pending as ``mean ± std (done/expected)``; a cell with nothing to show prints its
 state in words (``running``, ``failed``, ``missing`` ...), never a blank or a zero; a position the
-sweep has no cell for, and the Δ of the baseline row, print a dash.
+sweep has no cell for, and the Δ of the baseline row, print a dash. A Δ within seed noise carries
+``ns`` (:mod:`analysis.noise`).
 """
 
 from __future__ import annotations
 
 from analysis.entries import DELTA_PREFIX, Entry
+from analysis.noise import within_noise
 from analysis.quantities import AXIS_NAMES, Quantity, quantity
 
 FORMATS = ("latex", "md", "csv")
@@ -26,6 +28,8 @@ _LATEX_SPECIALS = {
     "^": r"\textasciicircum{}",
 }
 DASH = {"latex": "---", "md": "—", "csv": "—"}
+#: after a Δ that is within seed noise (analysis.noise)
+NOISE_MARK = {"latex": r"\textsuperscript{ns}", "md": " (ns)", "csv": " (ns)"}
 
 
 def latex_escape(text: str) -> str:
@@ -68,9 +72,10 @@ def entry_text(entry: Entry, kind: str, fmt: str) -> str:
         return DASH[fmt]
     if entry.mean is None:
         return _placeholder(entry.state, fmt)
-    if entry.metric.startswith(DELTA_PREFIX):
+    if entry.is_delta:
         q = quantity(entry.metric.removeprefix(DELTA_PREFIX), kind)
-        return _signed(entry.mean, q.decimals, fmt)
+        mark = NOISE_MARK[fmt] if within_noise(entry.p_value) else ""
+        return _signed(entry.mean, q.decimals, fmt) + mark
     q = quantity(entry.metric, kind)
     mean = _number(entry.mean, q.decimals)
     if fmt == "latex" and entry.best:
@@ -78,6 +83,21 @@ def entry_text(entry: Entry, kind: str, fmt: str) -> str:
     elif fmt == "md" and entry.best:
         mean = f"**{mean}**"
     return mean + _spread(entry, q, fmt)
+
+
+def csv_fields(entry: Entry, kind: str, extras: tuple[str, ...]) -> list[str]:
+    """The CSV fields of one entry: its mean at two more decimals than printed (or its state in
+    words, or a dash), then each of ``extras`` (``std``, ``n``, ``p``), empty where unknown."""
+    if entry.mean is None:
+        text = DASH["csv"] if entry.state in ("hole", "baseline") else entry.state
+        return [text, *([""] * len(extras))]
+    q = quantity(entry.metric.removeprefix(DELTA_PREFIX), kind)
+    known = {
+        "std": None if entry.std is None else f"{entry.std:.{q.decimals + 2}f}",
+        "n": str(entry.n) if entry.n else None,
+        "p": None if entry.p_value is None else f"{entry.p_value:.4f}",
+    }
+    return [_number(entry.mean, q.decimals + 2), *(known[x] or "" for x in extras)]
 
 
 def _spread(entry: Entry, q: Quantity, fmt: str) -> str:

@@ -1,4 +1,5 @@
-"""The Δ column: each row's value of the delta metric minus the baseline row's.
+"""The Δ column: each row's value of the delta metric minus the baseline row's, tested against
+seed noise (:mod:`analysis.noise`).
 
 The baseline is named by coordinates in the spec's ``table.baseline``; when it also names the
 column axis, every column compares with that one column. A baseline that a profile's subset
@@ -13,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from analysis.entries import DELTA_PREFIX, Entry, placeholder
 from analysis.errors import TableSpecError
 from analysis.layout import LABEL_AXIS, CellState, TableLayout
+from analysis.noise import welch_p_value
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,13 @@ def _delta(key: str, own: Entry, ref: Entry | None, is_base: bool) -> Entry:
     if ref is None or not ref.done or ref.mean is None or own.mean is None:
         return Entry(key, "no baseline", cells=own.cells)
     return Entry(
-        key, "done", mean=own.mean - ref.mean, n=own.n, expected=own.expected, cells=own.cells
+        key,
+        "done",
+        mean=own.mean - ref.mean,
+        n=own.n,
+        expected=own.expected,
+        cells=own.cells,
+        p_value=welch_p_value(own.values, ref.values),
     )
 
 

@@ -34,6 +34,9 @@ class Entry:
         expected: seeds the sweep has for this cell.
         cells: the sweep cells (one per seed) this entry merges.
         best: the best value of its column (printed bold).
+        values: the value of each done seed, in the printed unit (what a Δ is tested on).
+        p_value: for a Δ entry, the p-value of the test against noise (:mod:`analysis.noise`);
+            None when it could not be tested (fewer than two seeds on a side).
     """
 
     metric: str
@@ -44,11 +47,18 @@ class Entry:
     expected: int = 0
     cells: tuple[CellState, ...] = ()
     best: bool = False
+    values: tuple[float, ...] = ()
+    p_value: float | None = None
 
     @property
     def done(self) -> bool:
         """Whether the entry is a final number (all seeds done and valued)."""
         return self.state == "done"
+
+    @property
+    def is_delta(self) -> bool:
+        """Whether the entry is a Δ column's (a difference from the baseline row)."""
+        return self.metric.startswith(DELTA_PREFIX)
 
 
 @dataclass(frozen=True)

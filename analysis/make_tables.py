@@ -3,7 +3,7 @@
 Usage::
 
     python analysis/make_tables.py SPEC... [--all] [--profile P] [--out DIR] [--figures DIR]
-        [--format latex,md,csv] [--strict] [--check DIR] [--tolerance T] [--runs-dir DIR]
+        [--format latex,md,csv] [--strict] [--show] [--check DIR] [--tolerance T] [--runs-dir DIR]
     python analysis/make_tables.py explain SPEC ROW COL [--profile P] [--runs-dir DIR]
 
 Exit codes: 0 success; 1 ``--strict`` with a cell not done, or ``--check`` with a number that
@@ -28,6 +28,7 @@ from analysis.errors import TableSpecError
 from analysis.outputs import read_sidecar, write_figures, write_table
 from analysis.provenance import explain, find, provenance
 from analysis.regression import compare
+from analysis.render import render
 from analysis.sweep import SweepInputs, has_table, load_sweep
 from analysis.table import build_table
 from harness.layout import runs_root
@@ -56,6 +57,7 @@ def _main_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-figures", action="store_true", help="write tables only")
     p.add_argument("--format", default="latex,md,csv", help="comma list of latex, md, csv")
     p.add_argument("--strict", action="store_true", help="exit 1 when any cell is not done")
+    p.add_argument("--show", action="store_true", help="also print each table (Markdown)")
     p.add_argument("--check", type=Path, metavar="DIR", help="compare with tables written there")
     p.add_argument("--tolerance", type=float, help="--check: largest change that does not count")
     p.add_argument("--runs-dir", type=Path, help="runs root (default: $LORS_RUNS_DIR or runs)")
@@ -121,6 +123,8 @@ def run(argv: Sequence[str]) -> int:
             f"{table.layout.sweep} ({table.layout.profile}{smoke}): {done}/{len(numbered)} numbers "
             f"done -> {', '.join(str(p) for p in paths)}"
         )
+        if args.show:
+            print("\n" + render(table, "md"))
         for problem in table.problems:
             print(problem.line(table.layout.sweep), file=sys.stderr)
         for line in inputs.corrupt:

@@ -16,6 +16,7 @@ from analysis.cell_text import axis_header, entry_text, metric_header
 from analysis.entries import DELTA_PREFIX, Table
 from analysis.errors import CellNotFoundError
 from analysis.layout import CellState
+from analysis.noise import TEST, within_noise
 
 SCHEMA = 1
 
@@ -46,15 +47,17 @@ def provenance(table: Table, source: str = "") -> dict[str, Any]:
                 if metric in cell.sources:
                     member["source"] = cell.sources[metric]
                 members.append(member)
+            extra = {"p": _rounded(entry.p_value)} if entry.is_delta else {}
             cells.append(
                 {
+                    **extra,
                     "row": str(row),
                     "group": col[0] if isinstance(col, tuple) else None,
                     "metric": entry.metric,
                     "text": entry_text(entry, layout.kind, "csv"),  # plain: bold is no change
                     "state": entry.state,
-                    "mean": None if entry.mean is None else round(entry.mean, 6),
-                    "std": None if entry.std is None else round(entry.std, 6),
+                    "mean": _rounded(entry.mean),
+                    "std": _rounded(entry.std),
                     "n": entry.n,
                     "expected": entry.expected,
                     "runs": members,
@@ -74,6 +77,10 @@ def provenance(table: Table, source: str = "") -> dict[str, Any]:
         "runs": runs,
         "cells": cells,
     }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
 
 
 def dumps(data: Mapping[str, Any]) -> str:
@@ -182,6 +189,15 @@ def explain(data: Mapping[str, Any], cell: Mapping[str, Any]) -> str:
         lines.append(
             f"  mean {cell['mean']:.4f}{spread} over {cell['n']} of {cell['expected']} cell(s)"
         )
+    if "p" in cell and cell["mean"] is not None:
+        if cell["p"] is None:
+            lines.append("  not tested against noise: a single seed on either side")
+        else:
+            verdict = "within noise" if within_noise(cell["p"]) else "beyond noise"
+            lines.append(
+                f"  {TEST.split(',')[0]} against the baseline: p = {cell['p']:.4f}"
+                f" ({verdict}; {TEST})"
+            )
     for member in cell["runs"]:
         run = {**data["runs"].get(member["label"], {}), **member}
         lines.append(

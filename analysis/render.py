@@ -14,13 +14,16 @@ import pandas as pd
 
 from analysis.cell_text import (
     axis_header,
+    csv_fields,
     entry_text,
     latex_escape,
     metric_header,
     value_header,
 )
-from analysis.entries import Table
+from analysis.entries import DELTA_PREFIX, Table
 from analysis.layout import METRICS_AXIS
+from analysis.noise import TEST
+from analysis.quantities import quantity, short_axis
 
 SMOKE_NOTE = "{profile} profile: smoke-test numbers, not paper results"
 
@@ -40,9 +43,30 @@ def notes(table: Table, fmt: str, smoke: bool = True) -> list[str]:
     if any(e.expected > 1 and e.mean is not None for e in entries):
         pm = r"$\pm$" if fmt == "latex" else "±"
         out.append(f"Mean {pm} std over seeds, number of seeds in parentheses.")
+    deltas = [e for e in entries if e.is_delta and e.done]
+    if deltas:
+        out.append(_delta_note(table, fmt, untested=any(e.p_value is None for e in deltas)))
     if table.problems:
         out.append("Cells without a number show the state of their runs.")
     return out
+
+
+def _delta_note(table: Table, fmt: str, untested: bool) -> str:
+    layout = table.layout
+    metric = layout.delta or ""
+    head = metric_header(DELTA_PREFIX + metric, layout.kind, fmt)
+    base = ", ".join(f"{short_axis(a)}={v}" for a, v in (layout.baseline or {}).items())
+    base = latex_escape(base) if fmt == "latex" else base
+    mark = "ns" if fmt != "latex" else r"\textsuperscript{ns}"
+    text = (
+        f"{head}: difference of means from the baseline ({base}); {mark} marks a difference "
+        f"within seed noise ({latex_escape(TEST) if fmt == 'latex' else TEST})"
+    )
+    if fmt == "latex":
+        text = text.replace("≥", r"$\geq$")
+    if untested:
+        text += "; a difference with a single seed on either side is not tested"
+    return text + "."
 
 
 def to_latex(table: Table, source: str = "") -> str:
@@ -81,18 +105,37 @@ def to_markdown(table: Table) -> str:
 
 
 def to_csv(table: Table) -> str:
-    """The table as CSV: one header line, one line per row, the printed text of each cell.
+    """The table as CSV for a program: one line per row; per table column its mean (the state in
+    words when it has none), then ``std`` and ``n`` for a metric that varies over seeds, and for
+    a Δ column the difference and its ``p`` (the test against noise, :mod:`analysis.noise`).
 
     CSV has no place for a note, so a non-paper table says what it is in its corner cell.
     """
-    header, rows = _flat(table, "csv")
+    kind = table.layout.kind
+    first = axis_header(table.layout.rows, "csv")
     if not table.layout.is_paper:
-        header[0] = f"{header[0]} [{smoke_note(table)}]".lstrip()
+        first = f"{first} [{smoke_note(table)}]".lstrip()
+    header = [first]
+    for name, col in zip(column_names(table, "csv"), table.frame.columns, strict=True):
+        header += [name, *(f"{name} {extra}" for extra in _csv_extras(col, kind))]
+    rows = []
+    for row, entries in zip(table.frame.index, table.frame.to_numpy(), strict=True):
+        line = [value_header(str(row), "csv")]
+        for col, entry in zip(table.frame.columns, entries, strict=True):
+            line += csv_fields(entry, kind, _csv_extras(col, kind))
+        rows.append(line)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
     return buf.getvalue()
+
+
+def _csv_extras(col: object, kind: str) -> tuple[str, ...]:
+    metric = col[1] if isinstance(col, tuple) else str(col)
+    if metric.startswith(DELTA_PREFIX):
+        return ("p",)
+    return ("std", "n") if quantity(metric, kind).spread else ()
 
 
 def render(table: Table, fmt: str, source: str = "") -> str:

@@ -77,7 +77,7 @@ def load_sweep(spec_path: Path, profile: str | None, runs_root: Path) -> SweepIn
         rows=block.rows,
         columns=block.columns,
         metrics=tuple(block.metrics),
-        baseline=dict(block.baseline) if block.baseline is not None else None,
+        baseline=_plain(block.baseline_of(name)),
         delta=block.delta,
         kind=block.kind,
         profile=name,
@@ -95,6 +95,10 @@ def load_sweep(spec_path: Path, profile: str | None, runs_root: Path) -> SweepIn
                 corrupt.append(state.problem)
             states.append(state)
     return SweepInputs(spec_path, layout, axis_values, tuple(states), tuple(corrupt))
+
+
+def _plain(baseline: Mapping[str, str] | None) -> dict[str, str] | None:
+    return dict(baseline) if baseline is not None else None
 
 
 def _state(planned: Any) -> CellState:

@@ -162,6 +162,7 @@ def _aggregate(layout: TableLayout, metric: str, cells: Sequence[CellState]) -> 
         n=len(values),
         expected=len(cells),
         cells=tuple(cells),
+        values=tuple(values),
     )
 
 

@@ -14,8 +14,11 @@ exit code 1.
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from harness.cli import OneLineParser, add_common, run_cli, setup_logging
 from harness.errors import HarnessError
@@ -25,8 +28,9 @@ from harness.layout import runs_root, submitit_dir, sweep_dir
 from harness.plan import render_plan
 from harness.progress import wait
 from harness.spec import load_spec, project_root
-from harness.submit import live_plan, missing_data, submit
+from harness.submit import live_plan, make_synthetic_data, missing_data, submit
 from harness.trackers import TRACKER_MODES
+from lors.errors import LorsError
 
 
 def _positive(text: str) -> int:
@@ -99,13 +103,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     plan = live_plan(spec, profile.name, root)
     todo = plan.select(statuses)[: args.limit]
-    problems = missing_data(todo)
+    try:
+        made = make_synthetic_data(todo, Path.cwd(), write=not args.dry_run)
+    except LorsError as exc:
+        raise HarnessError(
+            f"{spec.path}: profile {profile.name}: {exc}; nothing was submitted"
+        ) from None
     if args.dry_run:
         print(render_plan(plan))
         print(f"dry run: would submit {len(todo)} cells; nothing was written")
+        for line in made:
+            print(f"note: a launch would first {line} (run ids then count its files)")
+        problems = [] if made else missing_data(todo)
         if problems:
             print(f"note: a launch would stop here: {'; '.join(problems)}")
         return 0
+    for line in made:
+        print(line)
+    if made:  # the data are part of every run id: plan again with them in place
+        plan = live_plan(spec, profile.name, root)
+        todo = plan.select(statuses)[: args.limit]
+    problems = missing_data(todo)
     if problems:
         raise HarnessError(
             f"{spec.path}: profile {profile.name}: {'; '.join(problems)}; nothing was submitted"
@@ -143,7 +161,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"failed: {c.cell.label} ({c.run_dir})", file=sys.stderr)
     ok = len(done.cells) - len(failed)
     print(f"{ok}/{len(done.cells)} runs done; records under {done.plan.sweep_dir}")
+    if spec.table is not None:
+        show_table(args.spec, profile.name, args.runs_dir)
     return 1 if failed else 0
+
+
+def show_table(spec_path: str, profile: str, runs_dir: str | None) -> None:
+    """Build the sweep's table with ``analysis/make_tables.py`` (its own process: the analysis
+    reads records only) and print it, after the command that rebuilds it."""
+    cmd = [str(REPO / "analysis" / "make_tables.py"), spec_path, "--profile", profile]
+    cmd += ["--runs-dir", runs_dir] if runs_dir else []
+    print(f"table: python {shlex.join(cmd)}")
+    sys.stdout.flush()
+    code = subprocess.run([sys.executable, *cmd, "--show"], check=False).returncode
+    if code:
+        print(f"make_tables exited {code}; the records are kept", file=sys.stderr)
 
 
 if __name__ == "__main__":

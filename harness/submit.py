@@ -55,6 +55,32 @@ def missing_data(cells: Sequence[PlannedCell]) -> list[str]:
     return problems
 
 
+def make_synthetic_data(
+    cells: Sequence[PlannedCell], project: Path, write: bool = True
+) -> list[str]:
+    """Write the project's synthetic set for cells whose config asks for it (``synthetic_data``)
+    and whose folder is missing; one line per set written (``write=False``: per set that would
+    be). Other datasets are never made.
+
+    Raises:
+        lors.errors.ConfigError: a requested folder lies outside ``project`` or holds a set made
+            with other settings.
+    """
+    from lors.data.ondemand import ensure, requested  # pure: no torch
+
+    made: list[str] = []
+    seen: set[Path] = set()
+    for pc in cells:
+        request = requested(pc.config)
+        if request is None or request.root in seen:
+            continue
+        seen.add(request.root)
+        line = ensure(request, project, write)
+        if line:
+            made.append(line)
+    return made
+
+
 def recover(sweep: Path) -> int:
     """Resolve pending journal entries (job ids never written); returns how many there were."""
     pending = journal.read_journal(sweep).pending()

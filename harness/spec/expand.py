@@ -120,7 +120,7 @@ def label_slug(label: str) -> str:
 
 def expand_cells(spec: SweepSpec, profile: Profile) -> list[Cell]:
     """Every cell of ``spec`` in ``profile``: the points kept by its subset, times the seeds."""
-    seeds: tuple[int | None, ...] = spec.seeds or (None,)
+    seeds: tuple[int | None, ...] = spec.seeds_of(profile) or (None,)
     cells = []
     for p in points(spec.axes, profile.name):
         if not _kept(p.coords, profile):

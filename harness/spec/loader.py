@@ -42,7 +42,15 @@ TOP_KEYS: tuple[str, ...] = (
     "seed_key",
     "table",
 )
-PROFILE_KEYS: tuple[str, ...] = ("description", "base", "overrides", "resources", "slurm", "subset")
+PROFILE_KEYS: tuple[str, ...] = (
+    "description",
+    "base",
+    "overrides",
+    "resources",
+    "slurm",
+    "subset",
+    "seeds",
+)
 TABLE_KEYS: tuple[str, ...] = (
     "title",
     "label",
@@ -52,7 +60,9 @@ TABLE_KEYS: tuple[str, ...] = (
     "baseline",
     "delta",
     "kind",
+    "by_profile",
 )
+TABLE_PROFILE_KEYS: tuple[str, ...] = ("baseline",)
 
 
 def project_root(spec_path: Path) -> Path:
@@ -101,7 +111,7 @@ def load_spec(path: str | Path) -> SweepSpec:
             f"a second cases block sets a base config (the first is {parser.cases_with_base[0]});"
             " a cell can start from one config only",
         )
-    seeds = _seeds(raw.get("seeds"), problems)
+    seeds = _seeds(raw.get("seeds"), "seeds", problems)
     seed_key = raw.get("seed_key", "randomness.seed")
     check_dotted_key(seed_key, "seed_key", problems)
     default = raw.get(
@@ -196,19 +206,20 @@ def _profiles(
             resources=Resources().overlay(fields),
             slurm=slurm or None,
             subset=subset,
+            seeds=_seeds(body["seeds"], f"{where}.seeds", problems) if "seeds" in body else None,
         )
     return out
 
 
-def _seeds(raw: Any, problems: Problems) -> tuple[int, ...]:
+def _seeds(raw: Any, where: str, problems: Problems) -> tuple[int, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list) or not raw:
-        problems.add("seeds", f"must be a non-empty list of ints, got {raw!r}")
+        problems.add(where, f"must be a non-empty list of ints, got {raw!r}")
         return ()
-    seeds = tuple(check_int(s, f"seeds[{i}]", problems, 0) for i, s in enumerate(raw))
+    seeds = tuple(check_int(s, f"{where}[{i}]", problems, 0) for i, s in enumerate(raw))
     if len(set(seeds)) != len(seeds):
-        problems.add("seeds", f"duplicate seeds in {list(seeds)}")
+        problems.add(where, f"duplicate seeds in {list(seeds)}")
     return seeds
 
 
@@ -233,20 +244,40 @@ def _table(raw: Any, problems: Problems) -> TableSpec | None:
     delta = raw.get("delta")
     if delta is not None and delta not in metrics:
         problems.add("table.delta", f"{delta!r} is not one of table.metrics {metrics}")
-    baseline = raw.get("baseline")
-    if baseline is not None and not isinstance(baseline, Mapping):
-        problems.add("table.baseline", "must map axis names to value labels")
-        baseline = None
+    baseline = _baseline(raw.get("baseline"), "table.baseline", problems)
+    by_profile: dict[str, dict[str, str]] = {}
+    overlays = raw.get("by_profile") or {}
+    if not isinstance(overlays, Mapping):
+        problems.add("table.by_profile", "must map profile names to {baseline: ...}")
+        overlays = {}
+    for pname, body in overlays.items():
+        where = f"table.by_profile.{pname}"
+        if check_keys(body, where, TABLE_PROFILE_KEYS, problems):
+            own = _baseline(body.get("baseline"), f"{where}.baseline", problems)
+            if own is not None:
+                by_profile[str(pname)] = own
+    if by_profile and delta is None:
+        problems.add("table.by_profile", "sets a baseline, but the table has no delta metric")
     return TableSpec(
         title=check_str(raw.get("title"), "table.title", problems),
         label=str(raw.get("label", "")),
         rows=check_str(raw.get("rows"), "table.rows", problems),
         columns=check_str(raw.get("columns"), "table.columns", problems),
         metrics=tuple(metrics),
-        baseline={str(k): str(v) for k, v in baseline.items()} if baseline else None,
+        baseline=baseline,
         delta=delta,
         kind=kind if kind in TABLE_KINDS else "runs",
+        baseline_by_profile=by_profile,
     )
+
+
+def _baseline(raw: Any, where: str, problems: Problems) -> dict[str, str] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or not raw:
+        problems.add(where, "must map axis names to value labels")
+        return None
+    return {str(k): str(v) for k, v in raw.items()}
 
 
 def _check_table_axes(spec: SweepSpec, table: TableSpec, problems: Problems) -> None:
@@ -257,13 +288,27 @@ def _check_table_axes(spec: SweepSpec, table: TableSpec, problems: Problems) -> 
         problems.add(
             "table.columns", f"{table.columns!r} is not an axis; valid: {[*values, 'metrics']}"
         )
-    for axis, label in (table.baseline or {}).items():
+    _check_baseline(table.baseline, "table.baseline", values, problems)
+    for pname, baseline in table.baseline_by_profile.items():
+        where = f"table.by_profile.{pname}"
+        if pname not in spec.profiles:
+            problems.add(where, f"no profile {pname!r}; valid profiles: {sorted(spec.profiles)}")
+            continue
+        kept = axis_values(spec.axes, spec.profiles[pname])
+        _check_baseline(baseline, f"{where}.baseline", kept, problems)
+
+
+def _check_baseline(
+    baseline: Mapping[str, str] | None,
+    where: str,
+    values: Mapping[str, list[str]],
+    problems: Problems,
+) -> None:
+    for axis, label in (baseline or {}).items():
         if axis not in values:
-            problems.add(f"table.baseline.{axis}", f"no axis {axis!r}; axes: {list(values)}")
+            problems.add(f"{where}.{axis}", f"no axis {axis!r}; axes: {list(values)}")
         elif label not in values[axis]:
-            problems.add(
-                f"table.baseline.{axis}", f"{label!r} is not a value; values: {values[axis]}"
-            )
+            problems.add(f"{where}.{axis}", f"{label!r} is not a value; values: {values[axis]}")
 
 
 def _check_subset(spec: SweepSpec, profile: Profile, problems: Problems) -> None:

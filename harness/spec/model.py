@@ -71,6 +71,8 @@ class Profile:
         resources: default resources of a cell.
         slurm: name of the cluster settings under ``slurm/profiles/`` (None: ``default``).
         subset: axis name -> value labels kept in this profile (other cells are left out).
+        seeds: replicate seeds of this profile, or None for the spec's ``seeds`` (a smoke
+            profile runs several seeds where a paper profile affords one).
     """
 
     name: str
@@ -79,6 +81,7 @@ class Profile:
     resources: Resources = field(default_factory=Resources)
     slurm: str | None = None
     subset: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    seeds: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,12 @@ class TableSpec:
     baseline: Mapping[str, str] | None = None
     delta: str | None = None
     kind: str = "runs"
+    baseline_by_profile: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def baseline_of(self, profile: str) -> Mapping[str, str] | None:
+        """The Δ column's baseline in ``profile``: its own (``by_profile``), else the table's
+        (a smoke profile's subset may leave the paper's baseline out)."""
+        return self.baseline_by_profile.get(profile, self.baseline)
 
 
 @dataclass(frozen=True)
@@ -201,7 +210,8 @@ class SweepSpec:
         description: free text.
         profiles: profile name -> profile.
         axes: the tree of axis operators.
-        seeds: replicate seeds (empty: one run per cell, no seed override).
+        seeds: replicate seeds (empty: one run per cell, no seed override); a profile's own
+            ``seeds`` replace them in that profile (:meth:`seeds_of`).
         seed_key: the config key each seed is written to.
         table: the ``table`` block, or None.
         default_profile: the profile used when none is asked for.
@@ -232,6 +242,10 @@ class SweepSpec:
                 [("profiles", f"no profile {name!r}; valid profiles: {sorted(self.profiles)}")],
             )
         return self.profiles[name]
+
+    def seeds_of(self, profile: Profile) -> tuple[int, ...]:
+        """The seeds every cell of ``profile`` runs (the profile's own, else the spec's)."""
+        return self.seeds if profile.seeds is None else profile.seeds
 
     def cells(self, profile: str | None = None) -> list[Cell]:
         """Every cell of the sweep in a profile, in spec order (seeds innermost)."""

@@ -27,6 +27,8 @@ from lors.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 SPLITS: tuple[str, ...] = ("train", "val")
+#: written beside the splits: the settings that made the set (lors.data.ondemand checks them)
+MANIFEST = "synthetic.json"
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,16 @@ def _split_json(spec: SyntheticSpec, split: str, out_dir: Path) -> dict[str, Any
     }
 
 
+def spec_fields(spec: SyntheticSpec) -> dict[str, int]:
+    """The settings that tell one synthetic set from another (the manifest's content)."""
+    return {
+        "seed": spec.seed,
+        "num_train": spec.num_train,
+        "num_val": spec.num_val,
+        "image_size": spec.shapes.image_size,
+    }
+
+
 def write_synthetic(out_dir: Path, spec: SyntheticSpec) -> dict[str, int]:
     """Write both splits under ``out_dir`` (images and COCO annotation files).
 
@@ -112,6 +124,9 @@ def write_synthetic(out_dir: Path, spec: SyntheticSpec) -> dict[str, int]:
         counts[f"{split}_images"] = len(coco["images"])
         counts[f"{split}_annotations"] = len(coco["annotations"])
         logger.info("wrote %s: %d images", split, len(coco["images"]))
+    # last: a folder with a manifest is complete (an interrupted write leaves none)
+    text = json.dumps(spec_fields(spec), sort_keys=True)
+    (out_dir / MANIFEST).write_text(text + "\n")
     return counts
 
 

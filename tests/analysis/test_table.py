@@ -146,6 +146,52 @@ def test_delta_against_baseline_row(tmp_path: Path) -> None:
     assert entry(table, "2", ("16", "delta:bbox_mAP")).state == "missing"
 
 
+def test_delta_is_tested_against_seed_noise(tmp_path: Path) -> None:
+    """Row 2 gains 0.3 AP in column 8 with 1 AP of seed spread (within noise) and 5 AP in column
+    16 with 0.2 AP of spread (beyond it); the texts, the CSV and the caption say which is which."""
+    from analysis.render import render
+
+    aps = {
+        ("1", "8"): [0.400, 0.410, 0.420],
+        ("2", "8"): [0.403, 0.413, 0.423],
+        ("1", "16"): [0.400, 0.402, 0.404],
+        ("2", "16"): [0.450, 0.452, 0.454],
+    }
+    cells = [done(tmp_path, k, r, s, ap) for (k, r), v in aps.items() for s, ap in enumerate(v)]
+    table = build_table(layout(baseline={K: "1"}, delta="bbox_mAP"), AXES, cells)
+    noisy, clear = (
+        entry(table, "2", ("8", "delta:bbox_mAP")),
+        entry(table, "2", ("16", "delta:bbox_mAP")),
+    )
+    assert noisy.mean == pytest.approx(0.3) and noisy.p_value is not None and noisy.p_value > 0.5
+    assert clear.mean == pytest.approx(5.0) and clear.p_value is not None and clear.p_value < 1e-3
+    md = render(table, "md")
+    assert "| 2 | **41.3** ± 1.0 (3) | +0.3 (ns) | **45.2** ± 0.2 (3) | +5.0 |" in md
+    assert "ns marks a difference within seed noise (Welch's t-test, two-sided, p ≥ 0.05)" in md
+    assert r"$+$0.3\textsuperscript{ns}" in render(table, "latex")
+    csv_rows = render(table, "csv").splitlines()
+    assert csv_rows[0].split(",")[1:6] == [
+        "AP (r=8)",
+        "AP (r=8) std",
+        "AP (r=8) n",
+        "ΔAP (r=8)",
+        "ΔAP (r=8) p",
+    ]
+    assert csv_rows[2].split(",")[1:4] == ["41.300", "1.000", "3"]
+    assert float(csv_rows[2].split(",")[5]) == pytest.approx(noisy.p_value, abs=1e-4)
+
+
+def test_a_single_seed_delta_is_untested(tmp_path: Path) -> None:
+    from analysis.render import render
+
+    cells = [done(tmp_path, "1", "8", None, 0.40), done(tmp_path, "2", "8", None, 0.425)]
+    table = build_table(layout(baseline={K: "1"}, delta="bbox_mAP"), AXES, cells)
+    assert entry(table, "2", ("8", "delta:bbox_mAP")).p_value is None
+    md = render(table, "md")
+    assert "+2.5 |" in md and "(ns)" not in md.split("\n\n")[1]
+    assert "a difference with a single seed on either side is not tested" in md
+
+
 def test_delta_with_metric_columns_and_label_rows(tmp_path: Path) -> None:
     cells = [done(tmp_path, "1", "8", None, 0.40), done(tmp_path, "2", "16", None, 0.43)]
     lay = layout(rows="label", columns="metrics", baseline={"label": "K=1, r=8"}, delta="bbox_mAP")

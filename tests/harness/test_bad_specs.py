@@ -88,6 +88,18 @@ BAD: list[tuple[str, str, str]] = [
     ("not YAML", "name: [unclosed\n", "not valid YAML"),
     ("seeds not ints", TINY_SPEC + "seeds: [0, one]\n", "seeds[1]"),
     (
+        "profile seeds not ints",
+        TINY_SPEC.replace("  smoke:\n", "  smoke:\n    seeds: [1, 1]\n", 1),
+        "profiles.smoke.seeds",
+    ),
+    (
+        "table baseline of a profile that does not exist",
+        TINY_SPEC + "table: {title: T, rows: hidden, columns: metrics, metrics: [bbox_mAP],"
+        " baseline: {hidden: '4'}, delta: bbox_mAP,"
+        " by_profile: {smok: {baseline: {hidden: '8'}}}}\n",
+        "table.by_profile.smok",
+    ),
+    (
         "one_at_a_time baseline not a value",
         TINY_SPEC.replace(
             TINY_AXIS,

@@ -35,16 +35,24 @@ axes:
 def test_launch_trains_the_real_smoke_detector(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "lors.data.synthetic", str(tmp_path / "data" / "smoke")],
-        check=True,
-        capture_output=True,
-        cwd=REPO,
-    )
     spec = write_spec(tmp_path, SPEC)
     runs = tmp_path / "runs"
     proc = launch(str(spec), "--executor", "debug", "--runs-dir", str(runs), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # no data/smoke under tmp_path: the launch made the project's synthetic set itself, the
+    # same bytes as the data CLI writes
+    made = [line for line in proc.stdout.splitlines() if line.startswith("made the smoke data")]
+    assert len(made) == 1 and "seed 0: 400 train / 100 val images" in made[0], proc.stdout
+    reference = tmp_path / "reference"
+    subprocess.run(
+        [sys.executable, "-m", "lors.data.synthetic", str(reference), "--seed", "0"],
+        check=True,
+        capture_output=True,
+        cwd=REPO,
+    )
+    for name in ("annotations/instances_train.json", "annotations/instances_val.json"):
+        assert (tmp_path / "data" / "smoke" / name).read_bytes() == (reference / name).read_bytes()
+    assert "table: python " in proc.stdout and "**" in proc.stdout  # the table, printed
     # the config's data_root is relative: plan from where the launch ran, or the data manifest
     # (and the run id) would be those of whatever data/smoke the checkout happens to hold
     monkeypatch.chdir(tmp_path)
@@ -57,8 +65,17 @@ def test_launch_trains_the_real_smoke_detector(
     assert rec["config"]["model"]["roi_head"]["lors_cfg"]["adaptive_rank"] == 4
 
 
-def test_missing_dataset_stops_the_launch_before_anything_is_written(tmp_path: Path) -> None:
+def test_dry_run_says_the_launch_would_make_the_data(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, SPEC)
+    proc = launch(str(spec), "--dry-run", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "note: a launch would first make the smoke data: " in proc.stdout
+    assert not (tmp_path / "data").exists() and not (tmp_path / "runs").exists()
+
+
+def test_missing_dataset_stops_the_launch_before_anything_is_written(tmp_path: Path) -> None:
+    # without the synthetic_data block a dataset is the user's to provide (COCO, say)
+    spec = write_spec(tmp_path, SPEC.replace("overrides: {", "overrides: {synthetic_data: null, "))
     proc = launch(str(spec), "--executor", "local", cwd=tmp_path)  # no data/smoke under tmp_path
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

@@ -92,6 +92,40 @@ def test_subset_and_axis_values_and_table(tmp_path: Path) -> None:
     assert spec.table.baseline == {"a": "4"} and spec.table.kind == "runs"
 
 
+def test_a_profile_runs_its_own_seeds_and_compares_with_its_own_baseline(tmp_path: Path) -> None:
+    body = (
+        HEADER.replace(
+            "smoke: {resources: {cpus: 2}}", "smoke: {seeds: [0, 1, 2], subset: {a: ['8', '16']}}"
+        )
+        + "axes: {axis: a, key: model.hidden, values: [4, 8, 16]}\n"
+        "seeds: [0]\n"
+        "table: {title: T, rows: a, columns: metrics, metrics: [bbox_mAP], baseline: {a: '4'},"
+        " delta: bbox_mAP, by_profile: {smoke: {baseline: {a: '8'}}}}\n"
+    )
+    spec = load_spec(write_spec(tmp_path, body))
+    assert [c.label for c in spec.cells("paper")] == ["a=4,seed=0", "a=8,seed=0", "a=16,seed=0"]
+    assert [c.seed for c in spec.cells("smoke")] == [0, 1, 2, 0, 1, 2]
+    assert spec.table is not None
+    assert spec.table.baseline_of("paper") == {"a": "4"}
+    assert spec.table.baseline_of("smoke") == {"a": "8"}
+
+
+@pytest.mark.parametrize(
+    "name", ["table2", "table3", "table4", "table5", "table6", "table7", "table8"]
+)
+def test_paper_tables_replicate_their_smoke_cells(name: str) -> None:
+    """Every paper-table spec runs one seed per cell in paper (the paper reports one run) and
+    three in smoke, and its smoke table has a Δ baseline among its own cells."""
+    spec = load_spec(REPO / "sweeps" / f"{name}.yaml")
+    assert spec.seeds_of(spec.profile("paper")) == (0,)
+    assert len(spec.seeds_of(spec.profile("smoke"))) >= 3
+    assert spec.table is not None
+    baseline = spec.table.baseline_of("smoke")
+    if baseline is not None:
+        values = spec.axis_values("smoke")
+        assert all(label in values[axis] for axis, label in baseline.items()), baseline
+
+
 SPECS = sorted(str(p.relative_to(REPO / "sweeps")) for p in (REPO / "sweeps").rglob("*.yaml"))
 
 

@@ -3,6 +3,9 @@
 # 128 px images as they are; it only records the scale_factor that mmdet's heads expect.
 dataset_type = "CocoDataset"
 data_root = "data/smoke/"
+# The project's own synthetic set: `python -m harness.launch` makes it where it is missing (the
+# same files as `python -m lors.data.synthetic data/smoke --seed 0`; lors.data.ondemand).
+synthetic_data = dict(data_root=data_root, seed=0, num_train=400, num_val=100)
 metainfo = dict(classes=("rectangle", "ellipse", "triangle"))
 
 train_pipeline = [

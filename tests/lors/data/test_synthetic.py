@@ -27,7 +27,7 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
     write_synthetic(tmp_path / "a", spec)
     write_synthetic(tmp_path / "b", spec)
     a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
-    assert len(a) == 12 + 5 + 2
+    assert len(a) == 12 + 5 + 2 + 1  # images, two annotation files, the manifest
     assert a == b
 
 
