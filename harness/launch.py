@@ -169,7 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def show_table(spec_path: str, profile: str, runs_dir: str | None) -> None:
     """Build the sweep's table with ``analysis/make_tables.py`` (its own process: the analysis
     reads records only) and print it, after the command that rebuilds it."""
-    cmd = [str(REPO / "analysis" / "make_tables.py"), spec_path, "--profile", profile]
+    script = REPO / "analysis" / "make_tables.py"
+    shown = script.relative_to(Path.cwd()) if script.is_relative_to(Path.cwd()) else script
+    cmd = [str(shown), spec_path, "--profile", profile]
     cmd += ["--runs-dir", runs_dir] if runs_dir else []
     print(f"table: python {shlex.join(cmd)}")
     sys.stdout.flush()
