@@ -138,6 +138,56 @@ def _expand_groups(value: Any, num_stages: int, problems: list[str]) -> tuple[in
     return ()
 
 
+def shape_problems(k: DecoderKnobs) -> list[str]:
+    """What is wrong with the decoder's dimensions: each problem as one phrase, none if fine.
+
+    The decoder refuses these at build time; the harness asks before it submits anything, so a
+    cell that cannot build is reported with its spec key, not found on the cluster.
+    """
+    sizes = {
+        "num_stages": k.num_stages,
+        "num_groups": k.num_groups,
+        "in_points": k.in_points,
+        "out_points": k.out_points,
+        "content_dim": k.content_dim,
+        "num_heads": k.num_heads,
+        "num_queries": k.num_queries,
+    }
+    problems = [
+        f"{name}={value!r} must be an int >= 1"
+        for name, value in sizes.items()
+        if not _positive_int(value)
+    ]
+    if problems:
+        return problems
+    if k.content_dim % k.num_groups:
+        problems.append(
+            f"num_groups={k.num_groups} must divide content_dim={k.content_dim} "
+            f"(valid: {[g for g in range(1, k.content_dim + 1) if k.content_dim % g == 0]})"
+        )
+    if k.content_dim % k.num_heads:
+        problems.append(f"num_heads={k.num_heads} must divide content_dim={k.content_dim}")
+    if k.content_dim % 8:
+        problems.append(f"content_dim={k.content_dim} must be a multiple of 8 (position embedding)")
+    lors = k.lors_cfg
+    if lors is None or problems:
+        return problems
+    group_channels = k.content_dim // k.num_groups
+    if lors.adaptive:
+        limit = min(group_channels, k.in_points, k.out_points)
+        if lors.adaptive_rank > limit:
+            problems.append(
+                f"lors_cfg.adaptive_rank={lors.adaptive_rank} exceeds the dimensions it factors "
+                f"(C/G={group_channels}, in_points={k.in_points}, out_points={k.out_points}): "
+                f"at most {limit}"
+            )
+    if lors.static:
+        limit = min(k.num_groups * k.out_points * group_channels, k.content_dim)
+        if lors.static_rank > limit:
+            problems.append(f"lors_cfg.static_rank={lors.static_rank} exceeds {limit}")
+    return problems
+
+
 def _get(mapping: Mapping[str, Any], key: str, default: Any) -> Any:
     value = mapping.get(key, default)
     return default if value is None and default is not None else value

@@ -4,9 +4,9 @@ A key must exist in the profile's resolved config, or in the config a cell gets 
 shallower overrides (a case may set ``lors_cfg`` to a dict whose keys an axis then varies).
 A value must have the type of the value it replaces (an int may stand for a float; anything may
 replace None), or one of the types the knob contract (method.md section 7) allows for that key.
-``model.roi_head.lors_cfg`` of every cell is checked by ``lors.adamixer_knobs.parse_lors_cfg``,
-the same function the decoder calls at build time. Problems are reported at the spec location of
-the override that caused them.
+``model.roi_head`` of every cell (its ``lors_cfg`` and the dimensions that must fit each other)
+is checked by ``lors.adamixer_knobs``, with the functions the decoder calls at build time.
+Problems are reported at the spec location of the override that caused them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from harness.spec.config import PathError, apply_overrides, has_key, load_config
 from harness.spec.expand import points
 from harness.spec.model import Axis, Cases, Grid, Node, OneAtATime, Profile, Zip
 from harness.spec.reading import Problems
-from lors.adamixer_knobs import parse_lors_cfg
+from lors.adamixer_knobs import knobs_from_config, shape_problems
 from lors.errors import ConfigError
 
 LORS_KEY = "model.roi_head.lors_cfg"
@@ -227,10 +227,11 @@ class ConfigChecker:
             if touches_lors and len(self.problems.items) == before:
                 why = self._lors_problem(apply_overrides(cfg, point.overrides), seen_lors)
                 if why:
-                    touching = [
-                        (not k.startswith(LORS_KEY), at)  # a lors_cfg key first
-                        for k, _, at, _ in _sources(axes, profile, base)
-                        if k.startswith("model.roi_head.") and k in point.overrides
+                    touching = [  # the values this cell takes, a lors_cfg key first
+                        (not k.startswith(LORS_KEY), at)
+                        for k, v, _, at in _sources(axes, profile, base)
+                        if k.startswith("model.roi_head.") and point.overrides.get(k, v) == v
+                        and k in point.overrides
                     ]
                     where = min(touching)[1] if touching else "axes"
                     self.problems.add(where, f"in cell {point.coords}: {why}")
@@ -242,15 +243,21 @@ class ConfigChecker:
 
     @staticmethod
     def _lors_problem(cfg: Mapping[str, Any], seen: set[str]) -> str | None:
+        """Why the decoder of ``cfg`` cannot be built (its ``lors_cfg``, or dimensions that do
+        not fit each other), checked by the functions the decoder itself calls."""
         if not has_key(cfg, LORS_KEY):
             return None
-        raw, stages = lookup(cfg, LORS_KEY), cfg["model"]["roi_head"].get("num_stages", 6)
-        memo = json.dumps([raw, stages], sort_keys=True, default=str)
+        model = cfg["model"]
+        memo = json.dumps(
+            [model.get("roi_head"), model.get("rpn_head")], sort_keys=True, default=str
+        )
         if memo in seen:
             return None
         seen.add(memo)
         try:
-            parse_lors_cfg(raw, int(stages))
+            problems = shape_problems(knobs_from_config(cfg))
         except ConfigError as exc:
             return str(exc)
-        return None
+        except (TypeError, ValueError) as exc:  # a knob that is not a number at all
+            return f"model.roi_head: {exc}"
+        return "model.roi_head: " + "; ".join(problems) if problems else None

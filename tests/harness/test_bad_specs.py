@@ -15,6 +15,19 @@ from harness.launch import main
 from harness.spec import load_spec
 from tests.harness.conftest import REPO, TINY_AXIS, TINY_SPEC, write_spec
 
+SMOKE_LORS_SPEC = f"""
+name: knobs
+base: {REPO / "configs" / "smoke" / "adamixer_lors_smoke.py"}
+default_profile: smoke
+profiles:
+  smoke:
+    overrides: {{}}
+axes:
+  axis: r
+  key: model.roi_head.lors_cfg.adaptive_rank
+  values: [8, 16]
+"""
+
 # (case id, spec text, the key the error must name)
 BAD: list[tuple[str, str, str]] = [
     ("unknown top-level key", TINY_SPEC + "sedes: [0]\n", "sedes"),
@@ -149,6 +162,24 @@ BAD: list[tuple[str, str, str]] = [
             " by_profile: {smoke: {model.hidden: two}}}]}}\n",
         ),
         "axes.cases.items[0].by_profile.smoke.model.hidden",
+    ),
+    (
+        "group count that does not divide the content dimension",
+        SMOKE_LORS_SPEC.replace("overrides: {}", "overrides: {model.roi_head.num_groups: 3}"),
+        "profiles.smoke.overrides",
+    ),
+    (
+        "rank larger than what it factors",
+        SMOKE_LORS_SPEC.replace("values: [8, 16]", "values: [8, 17]"),
+        "axes.values[1]",
+    ),
+    (
+        "K per stage of the wrong length",
+        SMOKE_LORS_SPEC.replace(
+            "key: model.roi_head.lors_cfg.adaptive_rank\n  values: [8, 16]",
+            "key: model.roi_head.lors_cfg.adaptive_groups\n  values: [1, [1, 2]]",
+        ),
+        "axes.values[1]",
     ),
     (
         "subset of an unknown value",

@@ -23,7 +23,7 @@ from mmengine.model import BaseModule, ModuleList
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from lors.adamixer_knobs import parse_lors_cfg
+from lors.adamixer_knobs import DecoderKnobs, parse_lors_cfg, shape_problems
 from lors.errors import ConfigError
 from lors.models.roi_heads.boxes import xyxy_to_xyzr, xyzr_to_xyxy
 from lors.models.roi_heads.mixing_factory import build_mixing, split_shared_private
@@ -84,8 +84,22 @@ class AdaMixerDecoder(BaseModule):
         init_cfg: dict | list[dict] | None = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
-        _check_shapes(num_stages, num_groups, in_points, out_points, content_dim, num_heads)
         self.lors_cfg = parse_lors_cfg(lors_cfg, num_stages)
+        problems = shape_problems(
+            DecoderKnobs(
+                num_stages=num_stages,
+                num_groups=num_groups,
+                in_points=in_points,
+                out_points=out_points,
+                num_classes=num_classes,
+                content_dim=content_dim,
+                feedforward_channels=feedforward_channels,
+                num_heads=num_heads,
+                lors_cfg=self.lors_cfg,
+            )
+        )
+        if problems:
+            raise ConfigError("model.roi_head: " + "; ".join(problems))
         self.num_stages = num_stages
         self.num_classes = num_classes
         self.stage_loss_weights = _stage_weights(stage_loss_weights, num_stages)
@@ -216,31 +230,3 @@ def _stage_weights(weights: Sequence[float] | None, num_stages: int) -> list[flo
             f"expected {num_stages} (model.roi_head.num_stages), or None for all 1"
         )
     return [float(w) for w in weights]
-
-
-def _check_shapes(
-    num_stages: int,
-    num_groups: int,
-    in_points: int,
-    out_points: int,
-    content_dim: int,
-    num_heads: int,
-) -> None:
-    problems = [
-        f"{name}={value} must be >= 1"
-        for name, value in (
-            ("num_stages", num_stages),
-            ("num_groups", num_groups),
-            ("in_points", in_points),
-            ("out_points", out_points),
-        )
-        if value < 1
-    ]
-    if num_groups >= 1 and content_dim % num_groups:
-        problems.append(f"content_dim={content_dim} must be divisible by num_groups={num_groups}")
-    if content_dim % num_heads:
-        problems.append(f"content_dim={content_dim} must be divisible by num_heads={num_heads}")
-    if content_dim % 8:
-        problems.append(f"content_dim={content_dim} must be a multiple of 8 (position embedding)")
-    if problems:
-        raise ConfigError("model.roi_head: " + "; ".join(problems))

@@ -150,7 +150,7 @@ def test_lors_knobs_reach_the_layers(build_detector: Callable) -> None:
         ({"model.roi_head.num_stages": 4}, "expected 4 (model.roi_head.num_stages)"),
         ({"model.roi_head.lors_cfg.adaptive_groups": [1, 2]}, "has 2 entries; expected 3"),
         ({"model.roi_head.lors_cfg.parts": "none"}, "must be one of ['both', 'shared', 'private']"),
-        ({"model.roi_head.num_groups": 3}, "content_dim=64 must be divisible by num_groups=3"),
+        ({"model.roi_head.num_groups": 3}, "num_groups=3 must divide content_dim=64"),
     ],
 )
 def test_bad_decoder_config_fails_at_build(
