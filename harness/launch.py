@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.cli import OneLineParser, add_common, run_cli, setup_logging
-from harness.errors import HarnessError
+from harness.errors import ExecutorError, HarnessError
 from harness.executors import EXECUTORS, default_executor, make_executor
 from harness.identity import REPO
 from harness.layout import runs_root, submitit_dir, sweep_dir
@@ -139,9 +139,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the spec's project first, then the harness's own checkout
         profiles_dir=[project_root(spec.path) / "slurm" / "profiles", REPO / "slurm" / "profiles"],
     )
-    if todo:
-        executor.preflight()  # a cluster that is down: one line before any folder is made
-    done = submit(spec, profile.name, root, executor, statuses, args.limit, args.wandb)
+    try:
+        if todo:
+            executor.preflight()  # a cluster that is down: one line before any folder is made
+        done = submit(spec, profile.name, root, executor, statuses, args.limit, args.wandb)
+    except ExecutorError as exc:  # the spec is fine by now: say which sweep met the cluster
+        raise ExecutorError(f"{spec.path}: profile {profile.name}: {exc}") from None
     if not done.cells:
         print(nothing_left(done.plan.counts(), args.retry, args.rerun_stale))
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +34,20 @@ class Point:
     overrides: dict[str, Any]
     overlays: tuple[ResourceOverlay, ...]
     base: Path | None = None
+
+
+def count_points(node: Node) -> int:
+    """How many points ``node`` expands to, computed without expanding it (a grid's size is the
+    product of its children's: a few short axes can multiply to millions)."""
+    if isinstance(node, Axis):
+        return len(node.values)
+    if isinstance(node, Cases):
+        return len(node.items)
+    if isinstance(node, Grid):
+        return math.prod(count_points(c) for c in node.children)
+    if isinstance(node, Zip):
+        return max((count_points(c) for c in node.children), default=0)
+    return 1 + sum(len(axis.values) - 1 for axis in node.axes)
 
 
 def _join(points: tuple[Point, ...]) -> Point:

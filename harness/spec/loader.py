@@ -14,8 +14,8 @@ from typing import Any
 
 from harness.errors import SpecError
 from harness.records.schema import METRIC_KEYS, PARAM_KEYS
-from harness.spec.expand import axis_values, expand_cells, label_slug
-from harness.spec.model import TABLE_KINDS, Profile, Resources, SweepSpec, TableSpec
+from harness.spec.expand import axis_values, count_points, expand_cells, label_slug
+from harness.spec.model import TABLE_KINDS, Node, Profile, Resources, SweepSpec, TableSpec
 from harness.spec.parse_axes import AxesParser
 from harness.spec.reading import (
     SWEEP_NAME,
@@ -29,6 +29,7 @@ from harness.spec.reading import (
     check_str,
     read_yaml,
 )
+from harness.spec.roots import HARNESS_ROOT, config_path
 from harness.spec.validate import ConfigChecker, conflicts
 
 TOP_KEYS: tuple[str, ...] = (
@@ -63,6 +64,8 @@ TABLE_KEYS: tuple[str, ...] = (
     "by_profile",
 )
 TABLE_PROFILE_KEYS: tuple[str, ...] = ("baseline",)
+#: runs of one sweep in one profile (cells x seeds); bench_tables plans 10,000 in a few seconds
+MAX_CELLS = 20_000
 
 
 def project_root(spec_path: Path) -> Path:
@@ -112,6 +115,8 @@ def load_spec(path: str | Path) -> SweepSpec:
             " a cell can start from one config only",
         )
     seeds = _seeds(raw.get("seeds"), "seeds", problems)
+    if axes is not None:
+        _check_size(axes, seeds, profiles, path, problems)
     seed_key = raw.get("seed_key", "randomness.seed")
     check_dotted_key(seed_key, "seed_key", problems)
     default = raw.get(
@@ -155,12 +160,28 @@ def load_spec(path: str | Path) -> SweepSpec:
     return spec
 
 
+def _check_size(
+    axes: Node,
+    seeds: tuple[int, ...],
+    profiles: Mapping[str, Profile],
+    path: Path,
+    problems: Problems,
+) -> None:
+    """Stop before anything is expanded when the axes and seeds multiply to too many cells."""
+    points = count_points(axes)
+    most = max([len(seeds) or 1, *(len(p.seeds or ()) for p in profiles.values())])
+    if points * most > MAX_CELLS:
+        problems.add(
+            "axes",
+            f"the axes multiply to {points:,} cells x {most} seeds = {points * most:,} runs; a "
+            f"sweep may have at most {MAX_CELLS:,} (split it into several specs)",
+        )
+        raise SpecError(path, problems.items)
+
+
 def _path(raw: Any, where: str, root: Path, problems: Problems) -> Path | None:
     text = check_str(raw, where, problems)
-    if not text:
-        return None
-    p = Path(text)
-    return p if p.is_absolute() else root / p
+    return config_path(text, where, root, problems) if text else None
 
 
 def _profiles(
@@ -198,7 +219,7 @@ def _profiles(
                 )
         slurm = body.get("slurm")
         if slurm is not None:
-            slurm = check_str(slurm, f"{where}.slurm", problems, SWEEP_NAME)
+            slurm = _slurm_profile(slurm, f"{where}.slurm", root, problems)
         out[str(name)] = Profile(
             name=str(name),
             base=pbase,
@@ -211,13 +232,28 @@ def _profiles(
     return out
 
 
+def _slurm_profile(raw: Any, where: str, root: Path, problems: Problems) -> str:
+    """A profile name of ``slurm/profiles/`` (the project's or the harness's) that exists."""
+    name = check_str(raw, where, problems, SWEEP_NAME)
+    if not name or name == "default":
+        return name
+    folders = [root / "slurm" / "profiles", HARNESS_ROOT / "slurm" / "profiles"]
+    if any((folder / f"{name}.yaml").is_file() for folder in folders):
+        return name
+    known = sorted({p.stem for f in folders if f.is_dir() for p in f.glob("*.yaml")})
+    choices = sorted({"default", *known})
+    problems.add(where, f"no SLURM profile {name!r} in slurm/profiles/; profiles: {choices}")
+    return ""
+
+
 def _seeds(raw: Any, where: str, problems: Problems) -> tuple[int, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list) or not raw:
         problems.add(where, f"must be a non-empty list of ints, got {raw!r}")
         return ()
-    seeds = tuple(check_int(s, f"{where}[{i}]", problems, 0) for i, s in enumerate(raw))
+    # numpy and mmengine take seeds in [0, 2**32)
+    seeds = tuple(check_int(s, f"{where}[{i}]", problems, 0, 2**32) for i, s in enumerate(raw))
     if len(set(seeds)) != len(seeds):
         problems.add(where, f"duplicate seeds in {list(seeds)}")
     return seeds

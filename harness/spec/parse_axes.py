@@ -37,6 +37,7 @@ from harness.spec.reading import (
     check_str,
     value_label,
 )
+from harness.spec.roots import config_path
 
 OPERATORS: tuple[str, ...] = ("grid", "zip", "one_at_a_time", "cases")
 AXIS_KEYS: tuple[str, ...] = ("axis", "key", "values")
@@ -207,7 +208,9 @@ class AxesParser:
             if not isinstance(text, str) or not text:
                 self.problems.add(f"{where}.{profile}", f"must be a config file path, got {text!r}")
                 continue
-            path = Path(text) if Path(text).is_absolute() else self.root / text
+            path = config_path(text, f"{where}.{profile}", self.root, self.problems)
+            if path is None:
+                continue
             if not path.is_file():
                 self.problems.add(f"{where}.{profile}", f"no such config file {str(path)!r}")
                 continue

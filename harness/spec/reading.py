@@ -6,6 +6,8 @@ returns a usable placeholder, so one run over a spec reports everything wrong wi
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,7 +20,7 @@ from harness.spec.model import RESOURCE_KEYS
 KEY_SEGMENT = re.compile(r"^[A-Za-z0-9_]+$")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SWEEP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-LABEL_FORBIDDEN = re.compile(r"[,=/\\\n\t]")
+LABEL_FORBIDDEN = re.compile(r"[,=/\\\x00-\x1f\x7f]")
 
 
 class Problems:
@@ -36,13 +38,30 @@ class Problems:
         return bool(self.items)
 
 
+#: a spec is a page of YAML: anything larger is refused unread
+MAX_SPEC_BYTES = 1 << 20
+#: deeper nesting than any spec needs (PyYAML's composer recurses once per level)
+MAX_DEPTH = 64
+#: YAML nodes after aliases are expanded ("billion laughs" stays a few bytes until expanded)
+MAX_NODES = 200_000
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, but a key repeated in one mapping is an error, not a silent win."""
+    """PyYAML's safe loader, but a key repeated in one mapping is an error, not a silent win,
+    and a key must be a scalar."""
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"a mapping key must be a plain value, found a {kind}",
+                key_node.start_mark,
+            )
         key = loader.construct_object(key_node)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -56,18 +75,90 @@ _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,
 )
+_EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when present
+
+
+def _line(event: yaml.Event) -> int:
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else 0
+
+
+def _shape_problem(text: str) -> str | None:
+    """Why the YAML text is too deep, too big once its aliases are expanded, or more than one
+    document; None when it is fine. Reads parser events only: nothing is built, nothing recurses.
+    """
+    sizes: dict[str, int] = {}  # anchor -> nodes of its value, aliases expanded
+    stack: list[list[Any]] = []  # open collections: [nodes so far, anchor, start line]
+    total = documents = 0
+    for event in yaml.parse(text, Loader=_EVENT_LOADER):
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                line = _line(event)
+                return f"a second YAML document starts at line {line}; a spec is one document"
+            continue
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append([1, event.anchor])
+            if len(stack) > MAX_DEPTH:
+                line = _line(event)
+                return f"nesting deeper than {MAX_DEPTH} levels (line {line})"
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            count, anchor = stack.pop()
+        elif isinstance(event, yaml.ScalarEvent):
+            count, anchor = 1, event.anchor
+        elif isinstance(event, yaml.AliasEvent):
+            count, anchor = sizes.get(event.anchor or "", 1), None
+        else:
+            continue
+        if anchor:
+            sizes[anchor] = count
+        if stack:
+            stack[-1][0] += count
+        total += count
+        if max(total, stack[-1][0] if stack else 0) > MAX_NODES:
+            line = _line(event)
+            return (
+                f"more than {MAX_NODES:,} values once its aliases are expanded (near line {line}); "
+                "a spec that large is refused"
+            )
+    return None
 
 
 def read_yaml(path: Path, problems: Problems) -> Any:
-    """The YAML document of ``path`` (safe load: no tags, nothing executed), or None."""
+    """The YAML document of ``path`` (safe load: no tags, nothing executed), or None.
+
+    Bounded: at most :data:`MAX_SPEC_BYTES` are read, the text must be UTF-8, one document, at
+    most :data:`MAX_DEPTH` levels deep and :data:`MAX_NODES` values with aliases expanded.
+    """
     if not path.is_file():
         problems.add("", f"no such spec file {str(path)!r}")
         return None
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         problems.add("", "the spec file is empty")
         return None
+    with path.open("rb") as stream:
+        data = stream.read(MAX_SPEC_BYTES + 1)
+    if len(data) > MAX_SPEC_BYTES:
+        problems.add(
+            "", f"{max(size, len(data)):,} bytes; a spec may hold at most {MAX_SPEC_BYTES:,}"
+        )
+        return None
     try:
-        return yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.add(
+            "", f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line})"
+        )
+        return None
+    try:
+        why = _shape_problem(text)
+        if why:
+            problems.add("", why)
+            return None
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -89,9 +180,11 @@ def check_keys(
         return False
     for key in raw:
         if key not in valid:
+            close = difflib.get_close_matches(str(key), list(valid), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.add(
                 f"{where}.{key}" if where else str(key),
-                f"unknown key {key!r}; valid keys: {list(valid)}",
+                f"unknown key {key!r}{hint}; valid keys: {list(valid)}",
             )
     for key in required:
         if key not in raw:
@@ -111,23 +204,27 @@ def check_str(
     if not isinstance(raw, str) or not raw:
         problems.add(where, f"must be a non-empty string, got {_show(raw)}")
         return ""
-    if pattern is not None and not pattern.match(raw):
+    if pattern is not None and not pattern.fullmatch(raw):
         problems.add(where, f"{raw!r} does not match {pattern.pattern}")
         return ""
     return raw
 
 
-def check_int(raw: Any, where: str, problems: Problems, minimum: int) -> int:
-    """An integer field >= ``minimum`` (a bool is not an int here)."""
-    if not isinstance(raw, int) or isinstance(raw, bool) or raw < minimum:
-        problems.add(where, f"must be an int >= {minimum}, got {_show(raw)}")
+def check_int(
+    raw: Any, where: str, problems: Problems, minimum: int, below: int | None = None
+) -> int:
+    """An integer field >= ``minimum`` (and < ``below`` when given; a bool is not an int)."""
+    bad = not isinstance(raw, int) or isinstance(raw, bool) or raw < minimum
+    if bad or (below is not None and raw >= below):
+        bound = f" and < {below:,}" if below is not None else ""
+        problems.add(where, f"must be an int >= {minimum}{bound}, got {_show(raw)}")
         return minimum
     return raw
 
 
 def check_dotted_key(key: Any, where: str, problems: Problems) -> bool:
     """Whether ``key`` is a dotted config key such as ``model.roi_head.num_stages``."""
-    if not isinstance(key, str) or not all(KEY_SEGMENT.match(s) for s in key.split(".")):
+    if not isinstance(key, str) or not all(KEY_SEGMENT.fullmatch(s) for s in key.split(".")):
         problems.add(where, f"{key!r} is not a dotted config key like 'model.roi_head.num_stages'")
         return False
     return True
@@ -150,8 +247,9 @@ def check_resource_fields(raw: Any, where: str, problems: Problems) -> dict[str,
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "mem_gb":
-            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-                problems.add(f"{where}.mem_gb", f"must be a number > 0, got {_show(value)}")
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or not math.isfinite(value) or value <= 0:
+                problems.add(f"{where}.mem_gb", f"must be a finite number > 0, got {_show(value)}")
                 continue
             out[key] = float(value)
         elif key in RESOURCE_KEYS:
@@ -179,6 +277,10 @@ def check_label(label: Any, where: str, problems: Problems) -> str:
         return ""
     text = str(label)
     if LABEL_FORBIDDEN.search(text) or text != text.strip():
-        problems.add(where, f"label {text!r} may not contain ',', '=', '/', '\\' or edge spaces")
+        problems.add(
+            where,
+            f"label {text!r} may not contain ',', '=', '/', '\\', control characters or edge "
+            "spaces",
+        )
         return ""
     return text

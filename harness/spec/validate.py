@@ -205,7 +205,8 @@ class ConfigChecker:
                 deferred[key] = (key_at, val_at)
             else:
                 self._check(cfg, key, value, key_at, val_at)
-        if not has_key(cfg, seed_key) and not seed_key.startswith("randomness."):
+        # mmengine reads randomness.seed even where the config does not set it; nothing else
+        if not has_key(cfg, seed_key) and seed_key != "randomness.seed":
             self._check(cfg, seed_key, 0, "seed_key", "seed_key")
         touches_lors = any(k.startswith("model.roi_head.") for k in all_keys)
         if not deferred and not touches_lors:
@@ -230,7 +231,8 @@ class ConfigChecker:
                     touching = [  # the values this cell takes, a lors_cfg key first
                         (not k.startswith(LORS_KEY), at)
                         for k, v, _, at in _sources(axes, profile, base)
-                        if k.startswith("model.roi_head.") and point.overrides.get(k, v) == v
+                        if k.startswith("model.roi_head.")
+                        and point.overrides.get(k, v) == v
                         and k in point.overrides
                     ]
                     where = min(touching)[1] if touching else "axes"

@@ -15,8 +15,11 @@ TINY_CONFIG = TINY_DIR / "tiny_config.py"
 @pytest.fixture(autouse=True)
 def _pinned_code(monkeypatch: pytest.MonkeyPatch) -> None:
     """Other work on lors/ while a test runs must not change its run ids; jobs in subprocesses
-    must import the tiny workload (tests.harness.tiny) from this checkout."""
+    must import the tiny workload (tests.harness.tiny) from this checkout, whose configs are a
+    trusted config root."""
     monkeypatch.setenv("LORS_CODE_HASH", "test-code")
+    # the tiny workload's configs live under tests/, outside configs/: trust them explicitly
+    monkeypatch.setenv("LORS_CONFIG_ROOTS", str(TINY_DIR))
     path = os.environ.get("PYTHONPATH", "")
     monkeypatch.setenv("PYTHONPATH", f"{REPO}{os.pathsep}{path}" if path else str(REPO))
     monkeypatch.delenv("LORS_RUNS_DIR", raising=False)
