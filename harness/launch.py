@@ -54,7 +54,11 @@ def parser() -> OneLineParser:
     p.add_argument("--retry", action="store_true", help="also submit failed cells")
     p.add_argument("--rerun-stale", action="store_true", help="also submit stale cells")
     p.add_argument("--limit", type=_positive, help="submit at most N cells")
-    p.add_argument("--parallel", type=_positive, default=1, help="local: concurrent runs (1)")
+    p.add_argument(
+        "--parallel",
+        type=_positive,
+        help="local: concurrent runs (default: cores // the runs' cpus)",
+    )
     p.add_argument(
         "--array-parallelism",
         type=_positive,

@@ -28,7 +28,7 @@ def default_executor() -> str:
 def make_executor(
     name: str,
     folder: Path,
-    parallel: int = 1,
+    parallel: int | None = None,
     array_parallelism: int = 64,
     slurm_profile: str | None = None,
     profiles_dir: Path | Sequence[Path] = Path("slurm/profiles"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -65,3 +66,37 @@ def test_executor_contract(tmp_path: Path, name: str, request: pytest.FixtureReq
         assert rec["history"][-1]["iter"] == 10
     assert ex.alive(ids) == dict.fromkeys(ids, False)
     assert ex.find(new_token(), 2) == [None, None]
+
+
+def _payload_with(resources: object, i: int) -> object:
+    from harness.job.payload import JobPayload
+
+    rid = f"{i:012d}"
+    return JobPayload(
+        "s",
+        "smoke",
+        f"a={i}",
+        {"a": str(i)},
+        None,
+        rid,
+        "/r",
+        "/",
+        "/c.py",
+        {},
+        resources,
+        "none",
+        "local",
+    )
+
+
+def test_local_lanes_default_to_what_the_cores_hold(tmp_path: Path) -> None:
+    from harness.executors.local import LocalExecutor, auto_lanes
+    from harness.spec.model import Resources
+
+    cores = len(os.sched_getaffinity(0))
+    one, two = Resources(cpus=1), Resources(cpus=2)
+    payloads = [_payload_with(one, i) for i in range(8)]
+    assert auto_lanes(payloads) == max(1, cores)
+    assert auto_lanes([*payloads, _payload_with(two, 9)]) == max(1, cores // 2)
+    assert len(LocalExecutor(tmp_path).units(payloads)) == min(8, cores)
+    assert len(LocalExecutor(tmp_path, parallel=1).units(payloads)) == 1
