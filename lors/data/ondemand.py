@@ -3,7 +3,7 @@
 A config that trains on the synthetic shapes says so with a ``synthetic_data`` block (the smoke
 dataset config has one)::
 
-    synthetic_data = dict(data_root="data/smoke/", seed=0, num_train=400, num_val=100)
+    synthetic_data = dict(data_root="data/smoke/", seed=0, num_train=2000, num_val=500)
 
 A launch then writes the set before it plans (the same bytes as ``python -m lors.data.synthetic
 data/smoke --seed 0``), and every other dataset, COCO included, must exist beforehand. A folder
@@ -27,7 +27,8 @@ from lors.data.synthetic import MANIFEST, SyntheticSpec, spec_fields, write_synt
 from lors.errors import ConfigError
 
 KEY = "synthetic_data"
-FIELDS = ("data_root", "seed", "num_train", "num_val", "image_size")
+FIELDS = ("data_root", "seed", "num_train", "num_val", "image_size", "max_objects")
+_SHAPE_FIELDS = ("image_size", "max_objects")
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class SyntheticRequest:
         s = self.spec
         return (
             f"{self.root} (synthetic shapes, seed {s.seed}: {s.num_train} train / "
-            f"{s.num_val} val images of {s.shapes.image_size} px)"
+            f"{s.num_val} val images of {s.shapes.image_size} px, up to "
+            f"{s.shapes.max_objects} shapes each)"
         )
 
 
@@ -66,8 +68,8 @@ def requested(cfg: Mapping[str, Any], cwd: Path | None = None) -> SyntheticReque
             raise ConfigError(f"{KEY}.{key} must be an int, got {value!r}")
     if not _read_by_a_loader(cfg, str(block["data_root"])):
         return None  # the loaders were pointed elsewhere (COCO): nothing to make
-    size = values.pop("image_size", ShapeParams.image_size)
-    spec = SyntheticSpec(**values, shapes=ShapeParams(image_size=size))
+    shapes = ShapeParams(**{k: values.pop(k) for k in _SHAPE_FIELDS if k in values})
+    spec = SyntheticSpec(**values, shapes=shapes)
     root = Path(str(block["data_root"]))
     return SyntheticRequest(root if root.is_absolute() else (cwd or Path.cwd()) / root, spec)
 

@@ -40,7 +40,7 @@ class ShapeParams:
 
     image_size: int = 128
     min_objects: int = 1
-    max_objects: int = 3
+    max_objects: int = 6
     min_size_px: float = 20.0
     max_size_px: float = 128.0
     max_aspect: float = 2.0

@@ -43,8 +43,8 @@ class SyntheticSpec:
     """
 
     seed: int = 0
-    num_train: int = 400
-    num_val: int = 100
+    num_train: int = 2000
+    num_val: int = 500
     shapes: ShapeParams = field(default_factory=ShapeParams)
 
     def __post_init__(self) -> None:
@@ -56,6 +56,11 @@ class SyntheticSpec:
             raise ConfigError(f"seed={self.seed}: must be >= 0")
         if self.shapes.image_size < 32:
             raise ConfigError(f"image_size={self.shapes.image_size}: must be >= 32 pixels")
+        if not self.shapes.min_objects <= self.shapes.max_objects <= 20:
+            raise ConfigError(
+                f"max_objects={self.shapes.max_objects}: must be in "
+                f"[{self.shapes.min_objects}, 20]"
+            )
 
 
 def _split_json(spec: SyntheticSpec, split: str, out_dir: Path) -> dict[str, Any]:
@@ -101,6 +106,7 @@ def spec_fields(spec: SyntheticSpec) -> dict[str, int]:
         "num_train": spec.num_train,
         "num_val": spec.num_val,
         "image_size": spec.shapes.image_size,
+        "max_objects": spec.shapes.max_objects,
     }
 
 
@@ -140,13 +146,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-train", type=int, default=SyntheticSpec.num_train)
     parser.add_argument("--num-val", type=int, default=SyntheticSpec.num_val)
     parser.add_argument("--image-size", type=int, default=ShapeParams.image_size)
+    parser.add_argument(
+        "--max-objects", type=int, default=ShapeParams.max_objects, help="most shapes per image"
+    )
     args = parser.parse_args(argv)
     try:
         spec = SyntheticSpec(
             seed=args.seed,
             num_train=args.num_train,
             num_val=args.num_val,
-            shapes=ShapeParams(image_size=args.image_size),
+            shapes=ShapeParams(image_size=args.image_size, max_objects=args.max_objects),
         )
         counts = write_synthetic(args.out_dir, spec)
     except (ConfigError, OSError) as err:

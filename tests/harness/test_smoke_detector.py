@@ -42,7 +42,7 @@ def test_launch_trains_the_real_smoke_detector(
     # no data/smoke under tmp_path: the launch made the project's synthetic set itself, the
     # same bytes as the data CLI writes
     made = [line for line in proc.stdout.splitlines() if line.startswith("made the smoke data")]
-    assert len(made) == 1 and "seed 0: 400 train / 100 val images" in made[0], proc.stdout
+    assert len(made) == 1 and "seed 0: 2000 train / 500 val images" in made[0], proc.stdout
     reference = tmp_path / "reference"
     subprocess.run(
         [sys.executable, "-m", "lors.data.synthetic", str(reference), "--seed", "0"],

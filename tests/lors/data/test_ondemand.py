@@ -23,7 +23,10 @@ def _cfg(block: Any, loader_root: str = "data/smoke/") -> dict[str, Any]:
     }
 
 
-SMALL = {"data_root": "data/smoke/", "seed": 3, "num_train": 4, "num_val": 2, "image_size": 64}
+SMALL = {
+    "data_root": "data/smoke/", "seed": 3, "num_train": 4, "num_val": 2, "image_size": 64,
+    "max_objects": 3,
+}
 
 
 def test_made_once_then_checked(tmp_path: Path) -> None:
@@ -33,7 +36,7 @@ def test_made_once_then_checked(tmp_path: Path) -> None:
     assert line is not None and line.startswith("made the smoke data: ")
     assert "seed 3: 4 train / 2 val images of 64 px" in line
     assert json.loads((request.root / MANIFEST).read_text()) == {
-        "seed": 3, "num_train": 4, "num_val": 2, "image_size": 64
+        "seed": 3, "num_train": 4, "num_val": 2, "image_size": 64, "max_objects": 3
     }
     assert len(list((request.root / "train").iterdir())) == 4
     assert ensure(request, tmp_path) is None  # already there and right: nothing written
