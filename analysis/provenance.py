@@ -195,8 +195,8 @@ def explain(data: Mapping[str, Any], cell: Mapping[str, Any]) -> str:
         else:
             verdict = "within noise" if within_noise(cell["p"]) else "beyond noise"
             lines.append(
-                f"  {TEST.split(',')[0]} against the baseline: p = {cell['p']:.4f}"
-                f" ({verdict}; {TEST})"
+                f"  {TEST.split(',')[0]} against the baseline row's seeds: p = {cell['p']:.4f}, "
+                f"{verdict} (within noise: {TEST.split(', ', 1)[1]})"
             )
     for member in cell["runs"]:
         run = {**data["runs"].get(member["label"], {}), **member}
