@@ -71,7 +71,7 @@ def make_synthetic_data(
     made: list[str] = []
     seen: set[Path] = set()
     for pc in cells:
-        request = requested(pc.config)
+        request = requested(pc.config, cwd=Path())  # relative paths stay relative: shown as given
         if request is None or request.root in seen:
             continue
         seen.add(request.root)

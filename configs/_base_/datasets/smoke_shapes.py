@@ -4,9 +4,9 @@
 #
 # `python -m harness.launch` makes the set where it is missing (lors.data.ondemand; the same files
 # as `python -m lors.data.synthetic data/smoke --seed 0`). Measured on the smoke detectors (5 seeds each, 2-core machine): with 400
-# train / 100 val images of up to 3 shapes, bbox mAP varied by 4.0 AP (std) between seeds of
+# train / 100 val images of up to 3 shapes, bbox mAP varied by 4.1 AP (std) between seeds of
 # AdaMixer; 2000 / 500 images of up to 6 shapes give twice the boxes per training step and
-# 1,771 boxes to score, and the same 800 steps then vary less (README: seed noise).
+# 1,771 boxes to score, and the same 800 steps vary less: 3.5 AP (README: seed noise).
 dataset_type = "CocoDataset"
 data_root = "data/smoke/"
 synthetic_data = dict(data_root=data_root, seed=0, num_train=2000, num_val=500, max_objects=6)
