@@ -94,3 +94,24 @@ def launch(*args: str, env: dict[str, str] | None = None, timeout: float = 300, 
         env={**os.environ, **(env or {})},
         cwd=cwd,
     )
+
+
+def make_payload(resources: object, rid: str = "0123456789ab", executor: str = "slurm") -> object:
+    """A job payload with placeholder paths, for tests of how executors group and script jobs."""
+    from harness.job.payload import JobPayload
+
+    return JobPayload(
+        "s",
+        "paper",
+        "a=1",
+        {"a": "1"},
+        None,
+        rid,
+        "/r",
+        "/",
+        "/c.py",
+        {},
+        resources,
+        "none",
+        executor,
+    )

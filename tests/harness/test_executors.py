@@ -15,7 +15,7 @@ from harness.plan import make_plan
 from harness.records.store import read_record
 from harness.spec import load_spec
 from harness.submit import payload
-from tests.harness.conftest import REPO, write_spec
+from tests.harness.conftest import REPO, make_payload, write_spec
 
 SPEC = """
 name: contract
@@ -69,24 +69,7 @@ def test_executor_contract(tmp_path: Path, name: str, request: pytest.FixtureReq
 
 
 def _payload_with(resources: object, i: int) -> object:
-    from harness.job.payload import JobPayload
-
-    rid = f"{i:012d}"
-    return JobPayload(
-        "s",
-        "smoke",
-        f"a={i}",
-        {"a": str(i)},
-        None,
-        rid,
-        "/r",
-        "/",
-        "/c.py",
-        {},
-        resources,
-        "none",
-        "local",
-    )
+    return make_payload(resources, f"{i:012d}", executor="local")
 
 
 def test_local_lanes_default_to_what_the_cores_hold(tmp_path: Path) -> None:

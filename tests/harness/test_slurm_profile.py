@@ -12,27 +12,13 @@ from harness.executors.slurm import SlurmExecutor, _expand
 from harness.executors.slurm_profile import SlurmProfile, load_slurm_profile
 from harness.job.payload import JobPayload
 from harness.spec.model import Resources
-from tests.harness.conftest import REPO
+from tests.harness.conftest import REPO, make_payload
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
 def _payload(resources: Resources, rid: str = "0123456789ab") -> JobPayload:
-    return JobPayload(
-        "s",
-        "paper",
-        "a=1",
-        {"a": "1"},
-        None,
-        rid,
-        "/r",
-        "/",
-        "/c.py",
-        {},
-        resources,
-        "none",
-        "slurm",
-    )
+    return make_payload(resources, rid)  # type: ignore[return-value]
 
 
 def test_repository_profiles_load() -> None:
