@@ -98,7 +98,7 @@ def test_render_has_every_column(tmp_path: Path) -> None:
     text = render_plan(make_plan(spec, "smoke", tmp_path / "runs"))
     lines = text.splitlines()
     assert lines[1].split() == ["label", "run", "id", "status", "decoder", "params", "resources"]
-    assert "decoder=AdaMixer+LORS" in text and "0g/2c/4G/30m" in text
+    assert "decoder=AdaMixer+LORS" in text and "0g/1c/4G/30m" in text
     lors_row = next(line for line in lines if "AdaMixer+LORS" in line)
     assert "M (" in lors_row and " sh + " in lors_row  # counts from lors.adamixer_counting
 

@@ -28,6 +28,7 @@ axes:
   axis: r
   key: model.roi_head.lors_cfg.adaptive_rank
   values: [4]
+table: {{title: Smoke detector, rows: r, columns: metrics, metrics: [bbox_mAP, bbox_mAP_50]}}
 """
 
 
@@ -52,7 +53,8 @@ def test_launch_trains_the_real_smoke_detector(
     )
     for name in ("annotations/instances_train.json", "annotations/instances_val.json"):
         assert (tmp_path / "data" / "smoke" / name).read_bytes() == (reference / name).read_bytes()
-    assert "table: python " in proc.stdout and "**" in proc.stdout  # the table, printed
+    # the table, printed after the command that rebuilds it
+    assert "table: python " in proc.stdout and "**Smoke detector**" in proc.stdout
     # the config's data_root is relative: plan from where the launch ran, or the data manifest
     # (and the run id) would be those of whatever data/smoke the checkout happens to hold
     monkeypatch.chdir(tmp_path)
