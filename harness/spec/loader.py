@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SpecError
-from harness.records.schema import METRIC_KEYS, PARAM_KEYS
 from harness.spec.expand import axis_values, count_points, expand_cells, label_slug
-from harness.spec.model import TABLE_KINDS, Node, Profile, Resources, SweepSpec, TableSpec
+from harness.spec.model import Node, Profile, Resources, SweepSpec
 from harness.spec.parse_axes import AxesParser
+from harness.spec.parse_table import check_table_axes, parse_table
 from harness.spec.reading import (
     SWEEP_NAME,
     Problems,
@@ -52,18 +52,6 @@ PROFILE_KEYS: tuple[str, ...] = (
     "subset",
     "seeds",
 )
-TABLE_KEYS: tuple[str, ...] = (
-    "title",
-    "label",
-    "rows",
-    "columns",
-    "metrics",
-    "baseline",
-    "delta",
-    "kind",
-    "by_profile",
-)
-TABLE_PROFILE_KEYS: tuple[str, ...] = ("baseline",)
 #: runs of one sweep in one profile (cells x seeds); bench_tables plans 10,000 in a few seconds
 MAX_CELLS = 20_000
 
@@ -98,7 +86,7 @@ def load_spec(path: str | Path) -> SweepSpec:
         raise SpecError(path, problems.items)
     root = project_root(path)
     name = check_str(raw.get("name"), "name", problems, SWEEP_NAME)
-    table = _table(raw["table"], problems) if "table" in raw else None
+    table = parse_table(raw["table"], problems) if "table" in raw else None
     runs = table is None or table.kind == "runs"
     base = _path(raw.get("base"), "base", root, problems) if "base" in raw else None
     if runs and base is None and "base" not in raw:
@@ -143,7 +131,7 @@ def load_spec(path: str | Path) -> SweepSpec:
     for profile in profiles.values():
         _check_subset(spec, profile, problems)
     if table is not None and default in profiles:
-        _check_table_axes(spec, table, problems)
+        check_table_axes(spec, table, problems)
     if default in profiles:
         _check_labels(spec, problems)
     if runs and default in profiles:
@@ -257,94 +245,6 @@ def _seeds(raw: Any, where: str, problems: Problems) -> tuple[int, ...]:
     if len(set(seeds)) != len(seeds):
         problems.add(where, f"duplicate seeds in {list(seeds)}")
     return seeds
-
-
-def _table(raw: Any, problems: Problems) -> TableSpec | None:
-    if not check_keys(
-        raw, "table", TABLE_KEYS, problems, required=("title", "rows", "columns", "metrics")
-    ):
-        return None
-    kind = raw.get("kind", "runs")
-    if kind not in TABLE_KINDS:
-        problems.add(
-            "table.kind", f"{kind!r} is not a table kind; valid kinds: {list(TABLE_KINDS)}"
-        )
-    metrics = raw.get("metrics")
-    if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
-        problems.add("table.metrics", f"must be a non-empty list of metric keys, got {metrics!r}")
-        metrics = []
-    valid = [*METRIC_KEYS, *(f"params.{k}" for k in PARAM_KEYS)]
-    for m in metrics if kind == "runs" else []:
-        if m not in valid:
-            problems.add("table.metrics", f"unknown metric {m!r}; valid metrics: {valid}")
-    delta = raw.get("delta")
-    if delta is not None and delta not in metrics:
-        problems.add("table.delta", f"{delta!r} is not one of table.metrics {metrics}")
-    baseline = _baseline(raw.get("baseline"), "table.baseline", problems)
-    by_profile: dict[str, dict[str, str]] = {}
-    overlays = raw.get("by_profile") or {}
-    if not isinstance(overlays, Mapping):
-        problems.add("table.by_profile", "must map profile names to {baseline: ...}")
-        overlays = {}
-    for pname, body in overlays.items():
-        where = f"table.by_profile.{pname}"
-        if check_keys(body, where, TABLE_PROFILE_KEYS, problems):
-            own = _baseline(body.get("baseline"), f"{where}.baseline", problems)
-            if own is not None:
-                by_profile[str(pname)] = own
-    if by_profile and delta is None:
-        problems.add("table.by_profile", "sets a baseline, but the table has no delta metric")
-    return TableSpec(
-        title=check_str(raw.get("title"), "table.title", problems),
-        label=str(raw.get("label", "")),
-        rows=check_str(raw.get("rows"), "table.rows", problems),
-        columns=check_str(raw.get("columns"), "table.columns", problems),
-        metrics=tuple(metrics),
-        baseline=baseline,
-        delta=delta,
-        kind=kind if kind in TABLE_KINDS else "runs",
-        baseline_by_profile=by_profile,
-    )
-
-
-def _baseline(raw: Any, where: str, problems: Problems) -> dict[str, str] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping) or not raw:
-        problems.add(where, "must map axis names to value labels")
-        return None
-    return {str(k): str(v) for k, v in raw.items()}
-
-
-def _check_table_axes(spec: SweepSpec, table: TableSpec, problems: Problems) -> None:
-    values = axis_values(spec.axes, spec.profile())
-    if table.rows not in (*values, "label"):
-        problems.add("table.rows", f"{table.rows!r} is not an axis; valid: {[*values, 'label']}")
-    if table.columns not in (*values, "metrics", "label"):
-        problems.add(
-            "table.columns", f"{table.columns!r} is not an axis; valid: {[*values, 'metrics']}"
-        )
-    _check_baseline(table.baseline, "table.baseline", values, problems)
-    for pname, baseline in table.baseline_by_profile.items():
-        where = f"table.by_profile.{pname}"
-        if pname not in spec.profiles:
-            problems.add(where, f"no profile {pname!r}; valid profiles: {sorted(spec.profiles)}")
-            continue
-        kept = axis_values(spec.axes, spec.profiles[pname])
-        _check_baseline(baseline, f"{where}.baseline", kept, problems)
-
-
-def _check_baseline(
-    baseline: Mapping[str, str] | None,
-    where: str,
-    values: Mapping[str, list[str]],
-    problems: Problems,
-) -> None:
-    for axis, label in (baseline or {}).items():
-        if axis not in values:
-            problems.add(f"{where}.{axis}", f"no axis {axis!r}; axes: {list(values)}")
-        elif label not in values[axis]:
-            problems.add(f"{where}.{axis}", f"{label!r} is not a value; values: {values[axis]}")
 
 
 def _check_subset(spec: SweepSpec, profile: Profile, problems: Problems) -> None:

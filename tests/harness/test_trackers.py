@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,9 @@ def test_tracker_contract(tmp_path: Path, mode: str) -> None:
     backend.add_scalars({"loss": 0.5})  # a later attempt continues the same W&B run
     backend.close()
     runs = sorted((tmp_path / "run" / "wandb").glob("offline-run-*"))
-    assert runs and all(r.name.endswith(f"-{RID}") for r in runs)
+    # W&B names a second folder of the same second ...-<id>-1: the run id is there either way
+    named = re.compile(rf"offline-run-\d{{8}}_\d{{6}}-{RID}(-\d+)?")
+    assert runs and all(named.fullmatch(r.name) for r in runs), [r.name for r in runs]
 
 
 def test_unknown_mode() -> None:
