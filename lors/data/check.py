@@ -21,15 +21,15 @@ class DataError(LorsError):
     """A dataset folder or annotation file that a config points at does not exist."""
 
 
-def _datasets(key: str, dataset: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def leaf_datasets(key: str, dataset: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Every leaf dataset config under ``dataset`` with its dotted key (wrappers unrolled)."""
     if not isinstance(dataset, Mapping):
         return
     if isinstance(dataset.get("datasets"), list):  # ConcatDataset and friends
         for i, child in enumerate(dataset["datasets"]):
-            yield from _datasets(f"{key}.datasets.{i}", child)
+            yield from leaf_datasets(f"{key}.datasets.{i}", child)
     elif isinstance(dataset.get("dataset"), Mapping):  # RepeatDataset, ClassBalancedDataset
-        yield from _datasets(f"{key}.dataset", dataset["dataset"])
+        yield from leaf_datasets(f"{key}.dataset", dataset["dataset"])
     else:
         yield key, dataset
 
@@ -64,7 +64,7 @@ def find_missing_data(cfg: Mapping[str, Any]) -> list[str]:
         loader = cfg.get(loader_key)
         if not isinstance(loader, Mapping):
             continue
-        for key, dataset in _datasets(f"{loader_key}.dataset", loader.get("dataset")):
+        for key, dataset in leaf_datasets(f"{loader_key}.dataset", loader.get("dataset")):
             root = dataset.get("data_root")
             if root is not None and not Path(root).is_dir():
                 check(Path(root), f"{key}.data_root", "dataset folder")

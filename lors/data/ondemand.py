@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lors.data.check import leaf_datasets
 from lors.data.shapes import ShapeParams
 from lors.data.synthetic import MANIFEST, SyntheticSpec, spec_fields, write_synthetic
 from lors.errors import ConfigError
@@ -76,22 +77,12 @@ def requested(cfg: Mapping[str, Any], cwd: Path | None = None) -> SyntheticReque
 
 def _read_by_a_loader(cfg: Mapping[str, Any], root: str) -> bool:
     """Whether a dataloader's dataset reads ``root`` (wrappers such as RepeatDataset unrolled)."""
-
-    def roots(dataset: Any) -> list[str]:
-        if not isinstance(dataset, Mapping):
-            return []
-        if isinstance(dataset.get("datasets"), list):
-            return [r for child in dataset["datasets"] for r in roots(child)]
-        if isinstance(dataset.get("dataset"), Mapping):
-            return roots(dataset["dataset"])
-        return [str(dataset.get("data_root"))]
-
     want = root.rstrip("/")
     return any(
-        r.rstrip("/") == want
+        str(dataset.get("data_root")).rstrip("/") == want
         for key, loader in cfg.items()
         if key.endswith("_dataloader") and isinstance(loader, Mapping)
-        for r in roots(loader.get("dataset"))
+        for _, dataset in leaf_datasets(key, loader.get("dataset"))
     )
 
 
