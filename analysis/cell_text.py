@@ -4,7 +4,8 @@ Numbers: AP with one decimal, parameters with two; seeds merged as ``mean ± std
 some seeds still pending as ``mean ± std (done/expected)``; a cell with nothing to show prints its
 state in words (``running``, ``failed``, ``missing`` ...), never a blank or a zero; a position the
 sweep has no cell for, and the Δ of the baseline row, print a dash. A Δ within seed noise carries
-``ns`` (:mod:`analysis.noise`).
+``ns`` (:mod:`analysis.noise`); a value from an older run (other code, config or data than
+today's) carries a dagger, explained under the table.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ _LATEX_SPECIALS = {
 DASH = {"latex": "---", "md": "—", "csv": "—"}
 #: after a Δ that is within seed noise (analysis.noise)
 NOISE_MARK = {"latex": r"\textsuperscript{ns}", "md": " (ns)", "csv": " (ns)"}
+#: after a value that comes (in part) from an older run: other code, config or data than today's
+OLDER_MARK = {"latex": r"$^\dagger$", "md": "†", "csv": "†"}
 
 
 def latex_escape(text: str) -> str:
@@ -75,14 +78,18 @@ def entry_text(entry: Entry, kind: str, fmt: str) -> str:
     if entry.is_delta:
         q = quantity(entry.metric.removeprefix(DELTA_PREFIX), kind)
         mark = NOISE_MARK[fmt] if within_noise(entry.p_value) else ""
-        return _signed(entry.mean, q.decimals, fmt) + mark
+        return _signed(entry.mean, q.decimals, fmt) + mark + _older(entry, fmt)
     q = quantity(entry.metric, kind)
     mean = _number(entry.mean, q.decimals)
     if fmt == "latex" and entry.best:
         mean = rf"\textbf{{{mean}}}"
     elif fmt == "md" and entry.best:
         mean = f"**{mean}**"
-    return mean + _spread(entry, q, fmt)
+    return mean + _older(entry, fmt) + _spread(entry, q, fmt)
+
+
+def _older(entry: Entry, fmt: str) -> str:
+    return OLDER_MARK[fmt] if entry.older else ""
 
 
 def csv_fields(entry: Entry, kind: str, extras: tuple[str, ...]) -> list[str]:

@@ -59,6 +59,7 @@ def _delta(key: str, own: Entry, ref: Entry | None, is_base: bool) -> Entry:
         expected=own.expected,
         cells=own.cells,
         p_value=welch_p_value(own.values, ref.values),
+        older=(*own.older, *ref.older),
     )
 
 

@@ -37,6 +37,8 @@ class Entry:
         values: the value of each done seed, in the printed unit (what a Δ is tested on).
         p_value: for a Δ entry, the p-value of the test against noise (:mod:`analysis.noise`);
             None when it could not be tested (fewer than two seeds on a side).
+        older: the labels of the seeds whose value comes from an older run (other code, config
+            or data than today's): printed, and marked.
     """
 
     metric: str
@@ -49,6 +51,7 @@ class Entry:
     best: bool = False
     values: tuple[float, ...] = ()
     p_value: float | None = None
+    older: tuple[str, ...] = ()
 
     @property
     def done(self) -> bool:
@@ -77,6 +80,11 @@ class Problem:
         return f"{sweep}: {self.label}: {self.status} ({run}){extra}"
 
 
+def older_cells(cells: Sequence[CellState], metric: str) -> tuple[str, ...]:
+    """The labels of the cells whose value of ``metric`` comes from an older run."""
+    return tuple(c.label for c in cells if c.older and c.value(metric) is not None)
+
+
 @dataclass(frozen=True)
 class Table:
     """A built table.
@@ -96,6 +104,16 @@ class Table:
     def complete(self) -> bool:
         """Whether every entry that should hold a number does."""
         return not self.problems
+
+    def older(self) -> dict[str, str]:
+        """Label -> what changed, for every sweep cell whose printed value comes from an older
+        run, in table order (``--strict`` refuses these)."""
+        out: dict[str, str] = {}
+        for entry in self.frame.to_numpy().ravel():
+            for cell in entry.cells:
+                if cell.older and cell.label in entry.older:
+                    out.setdefault(cell.label, cell.older)
+        return out
 
 
 def placeholder(cells: Sequence[CellState]) -> str:

@@ -12,10 +12,6 @@ class AnalysisError(LorsError):
     """Root of the errors the analysis raises on purpose."""
 
 
-class RecordError(AnalysisError):
-    """A ``record.json`` cannot be read or breaks schema 1 (the message starts with its path)."""
-
-
 class TableSpecError(AnalysisError):
     """A sweep spec's ``table`` block is missing or asks for something the records cannot give."""
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from analysis.errors import TableSpecError
 from analysis.quantities import quantity, short_axis
-from analysis.records import Record
+from harness.records.record import RunRecord
+from harness.records.schema import CELL_STATUSES
+from harness.spec.model import TableSpec
 
-#: Plan statuses (docs/record.md), plus ``corrupt`` for a record the analysis could not read.
-STATUSES = ("new", "queued", "running", "done", "failed", "stale", "corrupt")
 KINDS = ("runs", "counts")
 LABEL_AXIS = "label"
 METRICS_AXIS = "metrics"
@@ -23,31 +24,66 @@ METRICS_AXIS = "metrics"
 
 @dataclass(frozen=True)
 class TableLayout:
-    """The spec's ``table`` block, as the analysis reads it.
+    """The spec's ``table`` block (``harness.spec.TableSpec``) as one profile's table shows it.
 
     Attributes:
         sweep: the sweep's name (names the output files).
-        title: the caption.
-        label: the LaTeX label.
-        rows: an axis name, or ``label`` (one row per cell label, seeds merged).
-        columns: an axis name, or ``metrics`` (one column per metric).
-        metrics: metric keys (see :mod:`analysis.quantities`).
-        baseline: coords of the row the Δ column compares with, or None.
-        delta: the metric of the Δ column, or None.
-        kind: ``runs`` (cells are records) or ``counts`` (cells are computed parameter counts).
+        table: the spec's table block; its fields read through this object, with the label
+            defaulting to ``tab:<sweep>`` and the baseline taken for ``profile``.
         profile: the profile the table shows; anything but ``paper`` is flagged in the output.
     """
 
     sweep: str
-    title: str
-    label: str
-    rows: str
-    columns: str
-    metrics: tuple[str, ...]
-    baseline: Mapping[str, str] | None = None
-    delta: str | None = None
-    kind: str = "runs"
+    table: TableSpec
     profile: str = "paper"
+
+    @classmethod
+    def make(cls, sweep: str, profile: str = "paper", **fields: Any) -> TableLayout:
+        """A layout from table-block fields (``title``, ``rows``, ...), as a spec would give."""
+        fields.setdefault("label", "")
+        if fields.get("metrics") is not None:
+            fields["metrics"] = tuple(fields["metrics"])
+        return cls(sweep, TableSpec(**fields), profile)
+
+    @property
+    def title(self) -> str:
+        """The caption."""
+        return self.table.title
+
+    @property
+    def label(self) -> str:
+        """The LaTeX label."""
+        return self.table.label or f"tab:{self.sweep}"
+
+    @property
+    def rows(self) -> str:
+        """An axis name, or ``label`` (one row per cell label, seeds merged)."""
+        return self.table.rows
+
+    @property
+    def columns(self) -> str:
+        """An axis name, or ``metrics`` (one column per metric)."""
+        return self.table.columns
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """Metric keys (see :mod:`analysis.quantities`)."""
+        return tuple(self.table.metrics)
+
+    @property
+    def baseline(self) -> Mapping[str, str] | None:
+        """Coords of the row the Δ column compares with in this profile, or None."""
+        return self.table.baseline_of(self.profile)
+
+    @property
+    def delta(self) -> str | None:
+        """The metric of the Δ column, or None."""
+        return self.table.delta
+
+    @property
+    def kind(self) -> str:
+        """``runs`` (cells are records) or ``counts`` (cells are computed parameter counts)."""
+        return self.table.kind
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -82,12 +118,15 @@ class CellState:
         label: the cell's label (seed included).
         coords: axis name -> value label.
         seed: the seed, or None.
-        status: one of :data:`STATUSES`.
-        run_id: the run id the plan expects for this cell, or None (count tables).
-        record: the record of that run (for ``stale``, the old run's record), or None.
+        status: one of ``CELL_STATUSES``; ``done`` with ``older`` set for a result made by an
+            older run (other code, config or data than today's), shown and marked.
+        run_id: the run id of the record shown, else the one the cell has today; None for
+            count tables.
+        record: the record shown (for ``stale``, the older run's record), or None.
         counts: computed values by metric key (count tables only).
         problem: why the cell is not usable (e.g. the corrupt file and its error), or None.
         sources: metric key -> how a count cell's value was computed (function and arguments).
+        older: for a result from an older run, what changed since (one line), else None.
     """
 
     label: str
@@ -95,16 +134,17 @@ class CellState:
     seed: int | None
     status: str
     run_id: str | None = None
-    record: Record | None = None
+    record: RunRecord | None = None
     counts: Mapping[str, float] = field(default_factory=dict)
     problem: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
+    older: str | None = None
 
     def __post_init__(self) -> None:
-        if self.status not in STATUSES:
+        if self.status not in CELL_STATUSES:
             raise TableSpecError(
                 f"cell {self.label!r}: status {self.status!r} is not valid; "
-                f"valid: {', '.join(STATUSES)}"
+                f"valid: {', '.join(CELL_STATUSES)}"
             )
 
     def value(self, key: str) -> float | None:

@@ -8,7 +8,9 @@ Usage::
 
 Exit codes: 0 success; 1 ``--strict`` with a cell not done, or ``--check`` with a number that
 moved; 2 bad input (a spec without a ``table`` block, an unknown metric, a corrupt record, a bad
-flag), reported as one line per problem naming the file, without a traceback.
+flag), or ``--strict`` with a value from an older run (other code, config or data than today's:
+printed with a dagger otherwise), reported as one line per problem naming the file or cell,
+without a traceback.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from analysis.regression import compare
 from analysis.render import render
 from analysis.sweep import SweepInputs, has_table, load_sweep
 from analysis.table import build_table
+from harness.gcpause import gc_paused
 from harness.layout import runs_root
-from harness.plan import gc_paused
 from lors.errors import LorsError
 
 PROG = "make_tables"
@@ -56,7 +58,11 @@ def _main_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures", type=Path, default=Path("outputs/figures"), help="figure folder")
     p.add_argument("--no-figures", action="store_true", help="write tables only")
     p.add_argument("--format", default="latex,md,csv", help="comma list of latex, md, csv")
-    p.add_argument("--strict", action="store_true", help="exit 1 when any cell is not done")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when any cell is not done, 2 when any value is from an older run",
+    )
     p.add_argument("--show", action="store_true", help="also print each table (Markdown)")
     p.add_argument("--check", type=Path, metavar="DIR", help="compare with tables written there")
     p.add_argument("--tolerance", type=float, help="--check: largest change that does not count")
@@ -129,7 +135,15 @@ def run(argv: Sequence[str]) -> int:
             print(problem.line(table.layout.sweep), file=sys.stderr)
         for line in inputs.corrupt:
             print(f"{PROG}: error: {line}", file=sys.stderr)
-        if inputs.corrupt:
+        older = table.older()
+        if args.strict:
+            for label, why in older.items():
+                print(
+                    f"{PROG}: error: {spec}: {label}: from an older run ({why}); rerun it with "
+                    f"python -m harness.launch {spec}, or drop --strict",
+                    file=sys.stderr,
+                )
+        if inputs.corrupt or (args.strict and older):
             code = 2
         elif args.strict and table.problems:
             code = max(code, 1)

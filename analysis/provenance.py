@@ -110,6 +110,8 @@ def _run(cell: CellState) -> dict[str, Any]:
     }
     if cell.problem:
         out["problem"] = cell.problem
+    if cell.older:
+        out["older"] = cell.older
     record = cell.record
     if record is not None:
         path = str(record.path)
@@ -212,7 +214,9 @@ def explain(data: Mapping[str, Any], cell: Mapping[str, Any]) -> str:
             if "source" not in run:
                 lines.append("    no record yet")
             continue
-        if run["record_run_id"] != run["run_id"]:
+        if "older" in run:
+            lines.append(f"    older run   {run['record_run_id']}: {run['older']}")
+        elif run["record_run_id"] != run["run_id"]:
             old = f", whose value was {run['stale_value']}" if "stale_value" in run else ""
             lines.append(f"    record      of an older run {run['record_run_id']} (stale){old}")
         wandb = run["wandb"]

@@ -13,6 +13,7 @@ import io
 import pandas as pd
 
 from analysis.cell_text import (
+    OLDER_MARK,
     axis_header,
     csv_fields,
     entry_text,
@@ -48,6 +49,22 @@ def notes(table: Table, fmt: str, smoke: bool = True) -> list[str]:
         out.append(_delta_note(table, fmt, untested=any(e.p_value is None for e in deltas)))
     if table.problems:
         out.append("Cells without a number show the state of their runs.")
+    out += older_notes(table, fmt)
+    return out
+
+
+def older_notes(table: Table, fmt: str) -> list[str]:
+    """One sentence per distinct change behind the values marked as from older runs."""
+    by_reason: dict[str, list[str]] = {}
+    for label, why in table.older().items():
+        by_reason.setdefault(why, []).append(label)
+    out = []
+    for why, labels in by_reason.items():
+        shown = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
+        text = f"{OLDER_MARK[fmt]} From an older run ({shown}): {why}."
+        if fmt == "latex":
+            text = OLDER_MARK[fmt] + " " + latex_escape(text.split(" ", 1)[1])
+        out.append(text)
     return out
 
 
@@ -115,6 +132,9 @@ def to_csv(table: Table) -> str:
     first = axis_header(table.layout.rows, "csv")
     if not table.layout.is_paper:
         first = f"{first} [{smoke_note(table)}]".lstrip()
+    older = table.older()
+    if older:
+        first = f"{first} [{len(older)} value(s) from older runs: see the .md table]".lstrip()
     header = [first]
     for name, col in zip(column_names(table, "csv"), table.frame.columns, strict=True):
         header += [name, *(f"{name} {extra}" for extra in _csv_extras(col, kind))]

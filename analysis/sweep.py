@@ -1,8 +1,10 @@
-"""The one bridge to the harness: a sweep spec and its plan -> the plain inputs of a table.
+"""The one bridge to the harness: a sweep spec and the records under its folder -> a table's inputs.
 
-``harness.spec`` and ``harness.plan`` are pure (no torch, mmcv, mmdet), so importing them keeps
-the analysis within its import contract. The plan says which record belongs to each cell now and
-which cells are new, running, failed or stale; this module reads those records.
+Cells come from the spec (``harness.spec``), each with its identity today
+(``harness.identity``); records are matched to cells by sweep, profile and label
+(``harness.records.match``), never by re-planning. A result from an older run (other code, config
+or data) stays in the table, marked with what changed; the dataset need not be here (then config
+and code decide). Nothing imports torch, mmcv or mmdet, and nothing is written.
 """
 
 from __future__ import annotations
@@ -14,11 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from analysis.counts import count_cells
-from analysis.errors import RecordError, TableSpecError
+from analysis.errors import TableSpecError
 from analysis.layout import CellState, TableLayout
-from analysis.records import parse_record, read_record
-from harness.plan import gc_paused, make_plan
+from harness.gcpause import gc_paused
+from harness.identity import CodeVersion, ResolvedCell, code_version, resolve_cells
+from harness.journal import JournalState, read_journal
+from harness.layout import sweep_dir
+from harness.records.diff import describe
+from harness.records.match import Match, match_cell
+from harness.records.store import scan_sweep
 from harness.spec import load_spec
+from harness.spec.expand import label_slug
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +58,7 @@ def has_table(spec_path: Path) -> bool:
 
 
 def load_sweep(spec_path: Path, profile: str | None, runs_root: Path) -> SweepInputs:
-    """Load a spec, plan it against the runs root, and read the record of every planned cell.
+    """Load a spec and match the records under the runs root to its cells.
 
     Args:
         spec_path: the sweep spec.
@@ -70,18 +78,7 @@ def load_sweep(spec_path: Path, profile: str | None, runs_root: Path) -> SweepIn
             "(docs/record.md)"
         )
     name = profile or spec.default_profile
-    layout = TableLayout(
-        sweep=spec.name,
-        title=block.title,
-        label=block.label or f"tab:{spec.name}",
-        rows=block.rows,
-        columns=block.columns,
-        metrics=tuple(block.metrics),
-        baseline=_plain(block.baseline_of(name)),
-        delta=block.delta,
-        kind=block.kind,
-        profile=name,
-    )
+    layout = TableLayout(spec.name, block, name)
     axis_values = spec.axis_values(name)
     if layout.kind == "counts":
         overrides = dict(spec.profile(name).overrides)
@@ -89,35 +86,43 @@ def load_sweep(spec_path: Path, profile: str | None, runs_root: Path) -> SweepIn
         return SweepInputs(spec_path, layout, axis_values, tuple(cells), (), overrides)
     states, corrupt = [], []
     with gc_paused():  # records by the ten thousand, no cycles: see gc_paused
-        for planned in make_plan(spec, name, runs_root=runs_root).cells:
-            state = _state(planned)
+        code = code_version()
+        prof, _, resolved = resolve_cells(spec, name, code)
+        folder = sweep_dir(runs_root, spec.name, prof.name)
+        on_disk = scan_sweep(folder)
+        journal = read_journal(folder)
+        for rc in resolved:
+            found = on_disk.get(label_slug(rc.cell.label), {})
+            state = _state(
+                rc, match_cell(rc, found, spec.name, prof.name), journal, code, runs_root
+            )
             if state.status == "corrupt" and state.problem:
                 corrupt.append(state.problem)
             states.append(state)
     return SweepInputs(spec_path, layout, axis_values, tuple(states), tuple(corrupt))
 
 
-def _plain(baseline: Mapping[str, str] | None) -> dict[str, str] | None:
-    return dict(baseline) if baseline is not None else None
-
-
-def _state(planned: Any) -> CellState:
-    """A planned cell with its record read (a corrupt record marks the cell ``corrupt``)."""
-    cell = planned.cell
-    record, status, problem = None, str(planned.status), None
-    path = planned.record_path  # the plan's Path: its text is already cached from the read
-    raw = getattr(planned, "record", None)
-    if path is not None and (raw is not None or path.exists()):
-        try:
-            record = read_record(path) if raw is None else parse_record(raw, path)
-        except RecordError as exc:
-            status, problem = "corrupt", str(exc)
-    return CellState(
-        label=cell.label,
-        coords=dict(cell.coords),
-        seed=cell.seed,
-        status=status,
-        run_id=str(planned.run_id),
-        record=record,
-        problem=problem,
-    )
+def _state(
+    rc: ResolvedCell, m: Match, journal: JournalState, code: CodeVersion, runs_root: Path
+) -> CellState:
+    """A cell's state from its records: today's result, else an older one (marked), else what
+    its current run is doing."""
+    cell = rc.cell
+    base: dict[str, Any] = {"label": cell.label, "coords": dict(cell.coords), "seed": cell.seed}
+    current, older = m.current, m.older
+    if m.problem is not None:
+        return CellState(**base, status="corrupt", run_id=rc.run_id, problem=m.problem)
+    if current is not None and current.status == "done":
+        return CellState(**base, status="done", run_id=current.run_id, record=current)
+    if older is not None and older.status == "done":
+        why = describe(older, m.changed, rc.config, code, runs_root)
+        if current is not None:
+            why += f"; today's run {current.run_id} is {current.status}"
+        return CellState(**base, status="done", run_id=rc.run_id, record=older, older=why)
+    if current is not None:
+        return CellState(**base, status=current.status, run_id=current.run_id, record=current)
+    if journal.job_of(rc.run_id):
+        return CellState(**base, status="queued", run_id=rc.run_id)
+    if older is not None:
+        return CellState(**base, status="stale", run_id=rc.run_id, record=older)
+    return CellState(**base, status="new", run_id=rc.run_id)

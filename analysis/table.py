@@ -21,6 +21,7 @@ from analysis.entries import (
     Entry,
     Problem,
     Table,
+    older_cells,
     placeholder,
 )
 from analysis.errors import TableSpecError
@@ -163,6 +164,7 @@ def _aggregate(layout: TableLayout, metric: str, cells: Sequence[CellState]) -> 
         expected=len(cells),
         cells=tuple(cells),
         values=tuple(values),
+        older=older_cells(cells, metric),
     )
 
 

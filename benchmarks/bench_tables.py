@@ -1,17 +1,21 @@
 """Benchmark: rebuild a table from 10,000 fabricated run records (target: under 3 s).
 
 A generated sweep (rows x columns x seeds cells, a grid over two knobs of the knob contract) is
-planned by the harness, a schema-1 record is written at every planned run folder (each with the
+planned by the harness, a schema-2 record is written at every planned run folder (each with the
 resolved paper config inside, as real records have), and then timed:
 
-- ``read``: reading and validating every record;
+- ``read``: reading and validating every record (``RunRecord``);
 - ``build``: the pure table build (seeds merged, bold, Δ column);
 - ``render``: LaTeX (pandas Styler), Markdown, CSV and the provenance JSON;
-- ``plan``: the harness's ``make_plan`` alone (config hashing of every cell, reading every
-  record), which ``make_tables`` runs first;
-- ``make_tables``: the whole CLI in process (spec, plan, read, build, write all files).
+- ``plan``: the harness's ``make_plan`` alone (what ``launch`` and ``status`` run);
+- ``make_tables``: the whole CLI in process (spec, cell identities, records matched by label,
+  build, write all files).
 
-Usage: ``python benchmarks/bench_tables.py [--rows 50] [--columns 50] [--seeds 4] [--json]``.
+``--against REV`` also runs this benchmark as it is at git revision REV (a temporary worktree,
+the same interpreter), in the same invocation, and prints each time as a ratio to REV's.
+
+Usage: ``python benchmarks/bench_tables.py [--rows 50] [--columns 50] [--seeds 4] [--json]
+[--against REV]``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import io
 import json
 import logging
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,11 +40,11 @@ sys.path.insert(0, str(REPO))
 from analysis.layout import CellState  # noqa: E402
 from analysis.make_tables import main as make_tables  # noqa: E402
 from analysis.provenance import dumps, provenance  # noqa: E402
-from analysis.records import read_record  # noqa: E402
 from analysis.render import render  # noqa: E402
 from analysis.sweep import load_sweep  # noqa: E402
 from analysis.table import build_table  # noqa: E402
 from harness.plan import make_plan  # noqa: E402
+from harness.records.record import read_run_record  # noqa: E402
 from harness.spec import load_spec  # noqa: E402
 from harness.spec.config import load_config  # noqa: E402
 from tests.analysis.factory import record_dict  # noqa: E402
@@ -76,6 +81,12 @@ def write_sweep(root: Path, rows: int, columns: int, seeds: int) -> tuple[Path, 
             run_id=planned.run_id,
             run_dir=str(planned.run_dir.relative_to(runs)),
             params={"total": 100_000_000 + i, "roi_head": 35_000_000 + 1000 * (i // seeds)},
+            schema=2,
+            identity={
+                "config": planned.config_digest,
+                "data": planned.data_manifest,
+                "code": plan.code.source_hash,
+            },
         )
         raw["config"] = config
         planned.run_dir.mkdir(parents=True)
@@ -100,9 +111,11 @@ def run(rows: int, columns: int, seeds: int, repeats: int) -> dict[str, Any]:
         spec, runs, count = write_sweep(root, rows, columns, seeds)
         inputs = load_sweep(spec, None, runs)
         paths = [c.record.path for c in inputs.cells if c.record is not None]
-        t_read, records = timed(lambda: [read_record(p) for p in paths], repeats)
+        t_read, records = timed(lambda: [read_run_record(p) for p in paths], repeats)
         cells = [
-            CellState(r.label, r.coords, r.seed, r.status, r.run_id, record=r) for r in records
+            CellState(r.label, r.coords, r.seed, r.status, r.run_id, record=r)
+            for r in records
+            if r is not None
         ]
         t_build, table = timed(
             lambda: build_table(inputs.layout, inputs.axis_values, cells), repeats
@@ -129,6 +142,30 @@ def run(rows: int, columns: int, seeds: int, repeats: int) -> dict[str, Any]:
     }
 
 
+def against(rev: str, args: argparse.Namespace) -> dict[str, Any]:
+    """This benchmark's result as the code was at ``rev`` (a temporary git worktree)."""
+    with tempfile.TemporaryDirectory(prefix="bench_tables-rev-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(
+            ["git", "worktree", "add", "-q", "--detach", str(tree), rev], cwd=REPO, check=True
+        )
+        try:
+            flags = ["--rows", str(args.rows), "--columns", str(args.columns)]
+            flags += ["--seeds", str(args.seeds), "--repeats", str(args.repeats), "--json"]
+            out = subprocess.run(
+                [sys.executable, "benchmarks/bench_tables.py", *flags],
+                cwd=tree,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)], cwd=REPO, check=False
+            )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def main() -> int:
     """CLI: print the timings as a table, or JSON with ``--json``."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -137,9 +174,13 @@ def main() -> int:
     p.add_argument("--seeds", type=int, default=4)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--against", metavar="REV", help="also time git revision REV, side by side")
     args = p.parse_args()
     logging.disable(logging.WARNING)  # the plan warns that the COCO folders are absent here
+    old = against(args.against, args) if args.against else None
     result = run(args.rows, args.columns, args.seeds, args.repeats)
+    if old is not None:
+        result["against"] = {"rev": args.against, **old}
     if args.json:
         print(json.dumps(result))
         return 0
@@ -148,7 +189,10 @@ def main() -> int:
         f"(median of {args.repeats})"
     )
     for key in ("read_s", "build_s", "render_s", "plan_s", "make_tables_s"):
-        print(f"  {key.removesuffix('_s'):<12} {result[key]:7.3f} s")
+        line = f"  {key.removesuffix('_s'):<12} {result[key]:7.3f} s"
+        if old is not None and old.get(key):
+            line += f"   {args.against}: {old[key]:7.3f} s   ratio {result[key] / old[key]:.2f}"
+        print(line)
     verdict = "met" if result["met"] else "NOT met"
     print(f"  target: make_tables < {TARGET_S:.0f} s: {verdict}")
     return 0

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from harness.errors import RecordError
 from harness.executors import job_alive
 from harness.journal import read_journal
 from harness.plan import PlannedCell
 from harness.plan.make import run_status
-from harness.records.store import read_record, record_path
+from harness.records.record import RunRecord, read_run_record
+from harness.records.store import record_path
 
 HEARTBEAT_S = 60.0
 
@@ -42,19 +44,28 @@ class Tally:
         return self.done + self.failed
 
 
+def _read(cell: PlannedCell) -> RunRecord | None:
+    """A followed run's record; one that cannot be read counts as not there yet (the plan, run
+    after the wait, reports it)."""
+    try:
+        return read_run_record(record_path(cell.run_dir))
+    except RecordError:
+        return None
+
+
 def poll(cells: Sequence[PlannedCell], sweep: Path) -> tuple[Tally, dict[str, str]]:
     """The state of each submitted run (run id -> status), from its record, the journal and
     the executors' job states."""
     journal = read_journal(sweep)
-    records = {c.run_id: read_record(record_path(c.run_dir)) for c in cells}
+    records = {c.run_id: _read(c) for c in cells}
     jobs: set[str] = set()
     for c in cells:
         found = journal.job_of(c.run_id)
         if found:
             jobs.add(":".join(found))
-        attempts = (records[c.run_id] or {}).get("attempts") or []
-        if attempts:
-            jobs.add(f"{attempts[-1].get('executor')}:{attempts[-1].get('job_id')}")
+        record = records[c.run_id]
+        if record is not None and record.attempts:
+            jobs.add(record.attempts[-1].job)
     alive = job_alive(jobs)
     states = {
         c.run_id: run_status(c.run_id, records[c.run_id], journal, alive)[0] or "queued"

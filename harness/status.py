@@ -1,4 +1,5 @@
-"""CLI: the live plan of a sweep: status, last metric and job of every cell; log tails of failures.
+"""CLI: the live plan of a sweep: status, last metric and job of every cell; log tails of failures;
+for every stale cell, what changed since its run (config keys, data, or code files).
 
     python -m harness.status SPEC [--profile P] [--runs-dir DIR] [--tail N]
 
@@ -7,22 +8,24 @@ Reads records, the journal and the queue (``squeue``, the process table); writes
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
 
 from harness.cli import OneLineParser, add_common, run_cli, setup_logging
 from harness.layout import runs_root
-from harness.plan import PlannedCell, render_plan
+from harness.plan import Plan, PlannedCell, render_plan
 from harness.plan.render import Column, plan_columns
+from harness.records.diff import describe
+from harness.records.record import RunRecord
 from harness.records.schema import METRIC_KEYS
 from harness.spec import load_spec
 from harness.submit import live_plan
 
 
-def last_metric(record: Mapping[str, Any] | None) -> str:
+def last_metric(record: RunRecord | None) -> str:
     """``bbox_mAP=0.123 @iter 800`` from the last evaluation of a record (else the first numeric
     result of that evaluation, else ``-``)."""
-    history = (record or {}).get("history") or []
+    history = record.history if record is not None else ()
     if not history:
         return "-"
     last = history[-1]
@@ -52,9 +55,21 @@ def failure_tails(cells: Sequence[PlannedCell], lines: int) -> str:
     for pc in cells:
         if pc.status != "failed":
             continue
-        tail = ((pc.record or {}).get("error_tail") or pc.note or "no error recorded").splitlines()
+        recorded = pc.record.error_tail if pc.record is not None else None
+        tail = (recorded or pc.note or "no error recorded").splitlines()
         out.append(f"--- failed: {pc.cell.label} ({pc.run_dir})")
         out += [f"    {line}" for line in tail[-lines:]]
+    return "\n".join(out)
+
+
+def stale_reasons(plan: Plan, runs_root: Path) -> str:
+    """For every stale cell: its label, the older run shown, and what changed since."""
+    out = []
+    for pc in plan.cells:
+        if pc.status != "stale" or pc.record is None:
+            continue
+        why = describe(pc.record, pc.changed, pc.config, plan.code, runs_root)
+        out.append(f"--- stale: {pc.cell.label} (run {pc.record.run_id}): {why}")
     return "\n".join(out)
 
 
@@ -66,11 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     setup_logging(args.verbose)
     spec = load_spec(args.spec)
-    plan = live_plan(spec, spec.profile(args.profile).name, runs_root(args.runs_dir))
+    root = runs_root(args.runs_dir)
+    plan = live_plan(spec, spec.profile(args.profile).name, root)
     print(render_plan(plan, status_columns()))
-    tails = failure_tails(plan.cells, args.tail)
-    if tails:
-        print(tails)
+    for block in (stale_reasons(plan, root), failure_tails(plan.cells, args.tail)):
+        if block:
+            print(block)
     return 0
 
 

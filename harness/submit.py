@@ -17,10 +17,11 @@ from pathlib import Path
 
 from harness import journal
 from harness.executors import EXECUTORS, Executor, job_alive
+from harness.identity import save_code_files
 from harness.job.payload import JobPayload
 from harness.layout import sweep_dir
 from harness.plan import Plan, PlannedCell, make_plan
-from harness.records.store import now_iso, read_record, write_record
+from harness.records.writer import close_killed
 from harness.spec.model import SweepSpec
 
 logger = logging.getLogger(__name__)
@@ -105,15 +106,8 @@ def close_vanished(plan: Plan) -> list[PlannedCell]:
     for pc in plan.cells:
         if pc.status != "failed" or not pc.note or pc.record_path is None:
             continue
-        record = read_record(pc.record_path)
-        if record is None or record.get("status") not in ("running", "queued"):
-            continue
-        attempts = record.get("attempts") or []
-        if attempts and attempts[-1].get("exit") is None:
-            attempts[-1].update(exit="killed", end=now_iso())
-        record.update(status="failed", error_tail=pc.note)
-        write_record(pc.record_path, record)
-        closed.append(pc)
+        if close_killed(pc.record_path, pc.note):
+            closed.append(pc)
     return closed
 
 
@@ -134,6 +128,8 @@ def payload(plan: Plan, pc: PlannedCell, executor: str, wandb_mode: str) -> JobP
         overrides=dict(pc.overrides),
         resources=pc.cell.resources,
         data_manifest=pc.data_manifest,
+        config_digest=pc.config_digest,
+        code_hash=plan.code.source_hash,
         executor=executor,
         wandb_mode=wandb_mode,
         cwd=str(Path.cwd()),
@@ -176,6 +172,7 @@ def submit(
         if not chosen:
             return Submitted(plan, (), (), None)
         executor.preflight()
+        save_code_files(runs_root, plan.code)  # lets harness.status name changed files later
         payloads = [payload(plan, pc, executor.name, wandb_mode) for pc in chosen]
         units = executor.units(payloads)
         token = journal.new_token()

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.identity import ConfigHasher, code_version, run_id
+from harness.identity import identify
 from harness.job.payload import JobPayload
 from harness.spec.config import apply_overrides, load_config
 from harness.trackers.base import Tracker
@@ -20,7 +20,7 @@ def planned_config(p: JobPayload) -> dict[str, Any]:
     """The cell's resolved config, built exactly as the plan built it; a run id that differs
     from the planned one (code or config changed since the plan) is logged, not fatal."""
     cfg = apply_overrides(load_config(p.base), p.overrides)
-    now = run_id(ConfigHasher().digest(cfg), p.data_manifest, code_version().source_hash)
+    now = identify(cfg, p.data_manifest).run_id
     if now != p.run_id:
         logger.warning(
             "run %s: the config or code changed since the plan (it would now be %s); "

@@ -27,6 +27,8 @@ class JobPayload:
         overrides: the profile's and the cell's overrides, dotted key -> value.
         resources: what the run asked for (more than one GPU: one process per GPU).
         data_manifest: the data manifest the run id includes.
+        config_digest: the config digest the run id includes.
+        code_hash: the code hash the run id includes.
         executor: ``debug``, ``local`` or ``slurm``.
         wandb_mode: ``offline``, ``online`` or ``disabled``.
         cwd: the launcher's working directory (relative data paths start there).
@@ -45,5 +47,7 @@ class JobPayload:
     resources: Resources
     data_manifest: str
     executor: str
+    config_digest: str = ""
+    code_hash: str = ""
     wandb_mode: str = "offline"
     cwd: str = field(default_factory=lambda: str(Path.cwd()))

@@ -19,7 +19,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from harness.identity import code_version
+from harness.identity import code_version, identify
 from harness.job.payload import JobPayload
 from harness.records.store import record_path
 from harness.records.writer import RecordWriter
@@ -71,6 +71,16 @@ def _error_tail(run_dir: Path, exc: BaseException) -> str:
     return "\n".join(lines)
 
 
+def _identity(p: JobPayload) -> dict[str, str]:
+    """The parts the planned run id hashes (the payload's; a payload from an older launcher
+    lacks two, which this process works out as the plan would have)."""
+    if p.config_digest and p.code_hash:
+        return {"config": p.config_digest, "data": p.data_manifest, "code": p.code_hash}
+    from harness.job.config import planned_config
+
+    return identify(planned_config(p), p.data_manifest).as_record()
+
+
 def _writer(p: JobPayload, tracker: Tracker, run_dir: Path) -> RecordWriter:
     fields = {
         "sweep": p.sweep,
@@ -78,6 +88,7 @@ def _writer(p: JobPayload, tracker: Tracker, run_dir: Path) -> RecordWriter:
         "label": p.label,
         "cell": {"coords": dict(p.coords), "seed": p.seed},
         "run_id": p.run_id,
+        "identity": _identity(p),
         "overrides": dict(p.overrides),
         "data_manifest": p.data_manifest,
         "code": code_version().as_record(),

@@ -1,10 +1,13 @@
 """Plans: the cells of a sweep with run ids and statuses, computed without side effects.
 
 ``make_plan(spec, profile, runs_root)`` imports no torch, mmcv or mmdet and writes nothing; the
-analysis builds its tables from exactly this (stale and missing cells get placeholders).
+launch submits from it and ``harness.status`` shows it. The analysis does not plan: it matches
+records to cells itself (``harness.records.match``).
 """
 
-from harness.plan.make import Plan, PlannedCell, gc_paused, make_plan, profile_config
+from harness.gcpause import gc_paused
+from harness.identity import profile_config
+from harness.plan.make import Plan, PlannedCell, make_plan
 from harness.plan.render import format_table, render_plan
 
 __all__ = [

@@ -1,13 +1,14 @@
 """``make_plan``: the cells of a sweep with run ids and statuses, computed without side effects.
 
-Status of a cell, from its record (same run id), the submission journal and, when the caller
-passes it, which jobs are still alive:
+Each cell's identity comes from ``harness.identity`` and its records from
+``harness.records.match``; its status from the current record, the submission journal and, when
+the caller passes it, which jobs are still alive:
 
-- ``done`` / ``failed``: the record says so;
-- ``running``: the record says running and its job is alive (or liveness is unknown);
+- ``done`` / ``failed``: the current record says so;
+- ``running``: the current record says running and its job is alive (or liveness is unknown);
 - ``queued``: submitted (journal) or recorded as queued, and the job is alive (or unknown);
 - ``failed`` too when the record or journal names a job that is gone without finishing;
-- ``stale``: no record for this run id, but one under the same label (config or code changed);
+- ``stale``: no current record, but an older one under the same label (it says what changed);
 - ``new``: nothing known.
 
 No torch, mmcv or mmdet import and no writes: a dry run of any sweep is instant.
@@ -15,21 +16,20 @@ No torch, mmcv or mmdet import and no writes: a dry run of any sweep is instant.
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import RecordError
-from harness.identity import CodeVersion, ConfigHasher, code_version, data_manifest, run_id
+from harness.gcpause import gc_paused
+from harness.identity import CodeVersion, ResolvedCell, code_version, resolve_cells
 from harness.journal import JournalState, read_journal
-from harness.layout import sweep_dir
+from harness.layout import run_folder_name, sweep_dir
+from harness.records.match import Match, match_cell
+from harness.records.record import RunRecord
 from harness.records.schema import PLAN_STATUSES
-from harness.records.store import read_record, record_path, scan_sweep
-from harness.spec.config import apply_overrides, load_config
+from harness.records.store import scan_sweep
 from harness.spec.expand import label_slug
 from harness.spec.model import Cell, Profile, SweepSpec
 
@@ -45,15 +45,17 @@ class PlannedCell:
         run_id: the run id of the cell's resolved config, data and code.
         status: one of new, queued, running, done, failed, stale.
         run_dir: the run folder of this run id (it may not exist yet).
-        record_path: the record of this run id when it exists; for ``stale``, the newest record
-            under the same label; else None.
+        record_path: the record of this run when it exists; for ``stale``, the older record
+            shown in its place; else None.
         job: ``executor:job_id`` of the run's latest job, when one is known.
         note: why the status is what it is, when that is not obvious (a vanished job).
         data_manifest: the data manifest the run id includes.
-        record: the record read from ``record_path`` without its ``config`` block (read the
-            file for that); None when there is none.
+        record: the record read from ``record_path`` (without its ``config`` block); None when
+            there is none.
         config: the cell's resolved config (plain dict; shares containers with other cells).
         overrides: the profile's and the cell's overrides, as the job applies them.
+        changed: for ``stale``, what differs from the older record: config, data and/or code.
+        config_digest: the config part of the run id.
     """
 
     cell: Cell
@@ -64,9 +66,11 @@ class PlannedCell:
     job: str | None = None
     note: str = ""
     data_manifest: str = ""
-    record: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    record: RunRecord | None = field(default=None, repr=False, compare=False)
     config: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    changed: tuple[str, ...] = ()
+    config_digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,32 +107,14 @@ class Plan:
         return [c for c in self.cells if c.status in statuses]
 
 
-_CONFIGS: dict[tuple[Path, int, str], dict[str, Any]] = {}
-
-
-def profile_config(profile: Profile) -> dict[str, Any]:
-    """The profile's resolved config (its base with its overrides), loaded once per process."""
-    if profile.base is None:
-        return {}
-    key = (profile.base, profile.base.stat().st_mtime_ns, repr(sorted(profile.overrides.items())))
-    if key not in _CONFIGS:
-        _CONFIGS[key] = apply_overrides(load_config(profile.base), profile.overrides)
-    return _CONFIGS[key]
-
-
-def _touches_data(overrides: Mapping[str, Any]) -> bool:
-    return any("dataloader" in k or "data_root" in k for k in overrides)
-
-
 def run_status(
     rid: str,
-    record: Mapping[str, Any] | None,
+    record: RunRecord | None,
     journal: JournalState,
     alive: Mapping[str, bool] | None,
 ) -> tuple[str, str | None, str]:
     """``(status, job, note)`` of a run with a record or journal entry, else ``("", None, "")``."""
-    attempts = (record or {}).get("attempts") or []
-    attempt_jobs = [f"{a.get('executor')}:{a.get('job_id')}" for a in attempts]
+    attempt_jobs = list(record.jobs) if record is not None else []
     submitted = journal.job_of(rid)
     job = f"{submitted[0]}:{submitted[1]}" if submitted else None
     if job is not None and job not in attempt_jobs:
@@ -139,7 +125,7 @@ def run_status(
             return "failed", job, f"job {job} ended before the run started"
     if record is None:
         return "", None, ""
-    status = str(record.get("status", ""))
+    status = record.status
     if attempt_jobs:
         job = attempt_jobs[-1]
     if status in ("running", "queued"):
@@ -152,48 +138,73 @@ def run_status(
 Liveness = Mapping[str, bool] | Callable[[set[str]], Mapping[str, bool]]
 
 
-def _read(path: Path, corrupt: dict[Path, str]) -> dict[str, Any] | None:
-    """A record without its ``config`` block, or None (noted in ``corrupt``) when the file is not
-    a readable record.
-
-    The resolved config is most of a record's objects and no status needs it; ten thousand of
-    them kept alive make every full garbage collection of the process crawl over them.
-    """
-    try:
-        record = read_record(path)
-    except RecordError as exc:
-        logger.warning("%s", exc)
-        corrupt[path] = str(exc)
-        return None
-    if record is not None:
-        record.pop("config", None)
-    return record
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector for a block that builds many lasting objects, few cycles.
-
-    A plan of ten thousand cells holds a few hundred thousand containers (records, configs,
-    paths); every full collection while they pile up walks all of them again, a large part of
-    the planning time. Reference counting still frees what is dropped; cycles wait for the
-    collector, which resumes after the block (nested blocks: after the outermost).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _candidate_jobs(record: Mapping[str, Any] | None, journal_job: str | None) -> set[str]:
+def _candidate_jobs(record: RunRecord | None, journal_job: str | None) -> set[str]:
     jobs = {journal_job} if journal_job else set()
-    attempts = (record or {}).get("attempts") or []
-    if attempts and (record or {}).get("status") in ("running", "queued"):
-        jobs.add(f"{attempts[-1].get('executor')}:{attempts[-1].get('job_id')}")
+    if record is not None and record.attempts and record.status in ("running", "queued"):
+        jobs.add(record.attempts[-1].job)
     return jobs
+
+
+def _liveness(
+    alive: Liveness | None, pairs: Sequence[tuple[ResolvedCell, Match]], journal: JournalState
+) -> Mapping[str, bool] | None:
+    """Ask the executors once, for every job the plan could need an answer on."""
+    if not callable(alive):
+        return alive
+    wanted: set[str] = set()
+    for rc, m in pairs:
+        found = journal.job_of(rc.run_id)
+        wanted |= _candidate_jobs(m.current, ":".join(found) if found else None)
+    return alive(wanted) if wanted else {}
+
+
+def _planned(
+    rc: ResolvedCell,
+    m: Match,
+    folder: Path,
+    journal: JournalState,
+    alive: Mapping[str, bool] | None,
+) -> PlannedCell:
+    record = m.current
+    rid = record.run_id if record is not None else rc.run_id
+    status, job, note = run_status(rid, record, journal, alive)
+    run_dir = record.path.parent if record is not None and record.path else None
+    path = record.path if record is not None else None
+    changed: tuple[str, ...] = ()
+    if m.problem is not None:  # unreadable: failed, and the path says which file to look at
+        status, note, path, record = "failed", m.problem, m.problem_path, None
+    elif not status and m.older is not None:
+        status, record, path, changed = "stale", m.older, m.older.path, m.changed
+    elif not status:
+        status = "new"
+    return PlannedCell(
+        cell=rc.cell,
+        run_id=rid,
+        status=status,
+        run_dir=run_dir or folder / run_folder_name(rc.cell.label, rid),
+        record_path=path,
+        job=job,
+        note=note,
+        data_manifest=rc.identity.data,
+        record=record,
+        config=rc.config,
+        overrides=rc.overrides,
+        changed=changed,
+        config_digest=rc.identity.config,
+    )
+
+
+def _warn_same_config(planned: Sequence[PlannedCell]) -> None:
+    seen: dict[str, str] = {}
+    for pc in planned:
+        if pc.run_id in seen:
+            logger.warning(
+                "%s and %s resolve to the same config (run id %s): they train the same thing",
+                seen[pc.run_id],
+                pc.cell.label,
+                pc.run_id,
+            )
+        seen.setdefault(pc.run_id, pc.cell.label)
 
 
 def make_plan(
@@ -219,70 +230,16 @@ def make_plan(
         The plan; nothing is written.
     """
     with gc_paused():
-        prof = spec.profile(profile)
-        base = profile_config(prof)
-        hasher = ConfigHasher()
         code = code or code_version()
-        manifest = data_manifest(base)
+        prof, manifest, resolved = resolve_cells(spec, profile, code)
         folder = sweep_dir(runs_root, spec.name, prof.name)
         on_disk = scan_sweep(folder)
         journal = read_journal(folder)
-        found = []
-        corrupt: dict[Path, str] = {}
-        for cell in spec.cells(prof.name):
-            own = cell.base is not None  # a case that starts from its own config here
-            start = profile_config(replace(prof, base=cell.base)) if own else base
-            cfg = apply_overrides(start, cell.overrides)
-            touched = own or _touches_data(cell.overrides)
-            cell_manifest = data_manifest(cfg) if touched else manifest
-            rid = run_id(hasher.digest(cfg), cell_manifest, code.source_hash)
-            slug = label_slug(cell.label)
-            same_label = on_disk.get(slug, {})
-            run_dir = same_label.get(rid) or folder / f"{slug}-{rid}"
-            rec_path = record_path(run_dir) if rid in same_label else None
-            record = _read(rec_path, corrupt) if rec_path is not None else None
-            found.append((cell, cfg, cell_manifest, rid, run_dir, same_label, rec_path, record))
-        if callable(alive):
-            wanted: set[str] = set()
-            for _, _, _, rid, _, _, _, record in found:
-                journal_job = journal.job_of(rid)
-                wanted |= _candidate_jobs(record, ":".join(journal_job) if journal_job else None)
-            alive = alive(wanted) if wanted else {}
-        planned = []
-        for cell, cfg, cell_manifest, rid, run_dir, same_label, rec_path, record in found:
-            status, job, note = run_status(rid, record, journal, alive)
-            if rec_path in corrupt:  # unreadable: failed, and the path says which file to look at
-                status, note = "failed", corrupt[rec_path]
-            if not status:
-                status, rec_path, record = "new", None, None
-                older = [record_path(d) for r, d in same_label.items() if r != rid]
-                older = [p for p in older if p.is_file()]
-                if older:
-                    rec_path = max(older, key=lambda p: p.stat().st_mtime)
-                    status, record = "stale", _read(rec_path, corrupt)
-            planned.append(
-                PlannedCell(
-                    cell=cell,
-                    run_id=rid,
-                    status=status,
-                    run_dir=run_dir,
-                    record_path=rec_path,
-                    job=job,
-                    note=note,
-                    data_manifest=cell_manifest,
-                    record=record,
-                    config=cfg,
-                    overrides={**prof.overrides, **cell.overrides},
-                )
-            )
-        seen: dict[str, str] = {}
-        for pc in planned:
-            if pc.run_id in seen:
-                logger.warning(
-                    "%s and %s resolve to the same config (run id %s): they train the same thing",
-                    seen[pc.run_id],
-                    pc.cell.label,
-                    pc.run_id,
-                )
-            seen.setdefault(pc.run_id, pc.cell.label)
-        return Plan(spec, prof, runs_root, folder, tuple(planned), code, manifest)
+        pairs = [
+            (rc, match_cell(rc, on_disk.get(label_slug(rc.cell.label), {}), spec.name, prof.name))
+            for rc in resolved
+        ]
+        live = _liveness(alive, pairs, journal)
+        planned = [_planned(rc, m, folder, journal, live) for rc, m in pairs]
+        _warn_same_config(planned)
+        return Plan(spec, prof, runs_root, folder, tuple(planned), code, manifest.digest)

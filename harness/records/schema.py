@@ -1,14 +1,18 @@
-"""The vocabulary of run records (docs/record.md, schema 1): statuses, metric and parameter keys.
+"""The vocabulary of run records (docs/record.md): schemas, statuses, metric and parameter keys.
 
-Pure data, imported by the spec loader (to check a ``table`` block) and by the writers.
+Pure data, and the one list of each: the spec loader (to check a ``table`` block), the writer,
+the plan, ``harness.status`` and the analysis all import it from here.
 """
 
 from __future__ import annotations
 
-SCHEMA = 1
+SCHEMA = 2  # 2 adds the ``identity`` block; schema 1 files are migrated on read
+SCHEMAS_READ: tuple[int, ...] = (1, 2)
 RECORD_NAME = "record.json"
 RECORD_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
 PLAN_STATUSES: tuple[str, ...] = ("new", "queued", "running", "done", "failed", "stale")
+# A table cell's statuses: the plan's, plus a record the analysis could not read.
+CELL_STATUSES: tuple[str, ...] = (*PLAN_STATUSES, "corrupt")
 EXITS: tuple[str, ...] = ("completed", "failed", "timeout", "preempted", "killed")
 METRIC_KEYS: tuple[str, ...] = (
     "bbox_mAP",
@@ -29,4 +33,6 @@ PARAM_KEYS: tuple[str, ...] = (
 )
 # CocoMetric's keys in mmengine's evaluation results -> the record's metric keys.
 COCO_PREFIX = "coco/"
+# pycocotools' value for a metric it cannot define (no ground truth of that size): null.
+COCO_UNDEFINED = -1.0
 WANDB_MODES: tuple[str, ...] = ("offline", "online", "disabled")

@@ -1,4 +1,7 @@
-"""Read and write ``record.json`` files: atomic writes, tolerant reads, a sweep folder scan."""
+"""The bytes of ``record.json`` files: fast JSON reads, atomic writes, a sweep folder scan.
+
+Only :mod:`harness.records.writer` calls :func:`write_record`.
+"""
 
 from __future__ import annotations
 
@@ -49,25 +52,28 @@ def loads(data: bytes) -> Any:
     return json.loads(text)
 
 
-def read_record(path: Path) -> dict[str, Any] | None:
-    """The record at ``path``, or None when there is none.
+def read_raw(path: Path) -> Any:
+    """The JSON value in a record file, or None when there is no file (the writer continues what
+    it finds; everyone else reads :class:`~harness.records.record.RunRecord`).
 
     Raises:
-        RecordError: the file exists but is not a JSON object (or not UTF-8 text).
+        RecordError: the file cannot be read, is not UTF-8 or is not JSON; the message starts
+            with the path.
     """
     try:
-        raw = path.read_bytes()
+        data = path.read_bytes()
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise RecordError(f"{path}: cannot read the record ({exc})") from exc
     try:
-        data = loads(raw)
-    except json.JSONDecodeError as exc:
-        raise RecordError(f"{path}: not valid JSON ({exc})") from exc
+        return loads(data)
     except UnicodeDecodeError as exc:
         raise RecordError(f"{path}: not valid JSON: not UTF-8 text ({exc})") from exc
-    if not isinstance(data, dict):
-        raise RecordError(f"{path}: a record must be a JSON object, got {type(data).__name__}")
-    return data
+    except json.JSONDecodeError as exc:
+        raise RecordError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from exc
 
 
 def write_record(path: Path, record: Mapping[str, Any]) -> None:

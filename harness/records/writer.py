@@ -1,9 +1,11 @@
-"""Build and update one run's record (docs/record.md, schema 1); every change is written at once.
+"""The only writer of run records (docs/record.md); every change is validated and written at once.
 
 The job holds one :class:`RecordWriter` per run: it creates the record (or continues the one an
 earlier attempt left), opens an attempt, appends each evaluation to the history and closes the
 attempt with an exit cause. Every method writes the file atomically, so a run killed at any
-moment leaves a record that says how far it got.
+moment leaves a record that says how far it got. Before a write the record is parsed as a
+:class:`~harness.records.record.RunRecord`, so no reader ever meets a record this wrote badly.
+:func:`close_killed` and :func:`mark_synced` are the two changes made from outside a job.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness.errors import RecordError
+from harness.records.record import RunRecord
 from harness.records.schema import COCO_PREFIX, METRIC_KEYS, SCHEMA
-from harness.records.store import now_iso, read_record, write_record
+from harness.records.store import now_iso, read_raw, write_record
 
 
 def coco_metrics(results: Mapping[str, Any]) -> dict[str, float | None]:
@@ -43,13 +47,14 @@ class RecordWriter:
     Args:
         path: the record file (``<run folder>/record.json``).
         fields: the keys a new record starts with (sweep, profile, label, cell, run_id, config,
-            overrides, data_manifest, code, versions, run_dir, wandb); for a record that exists,
+            overrides, identity, data_manifest, code, versions, run_dir, wandb); for a record that
+            exists,
             these refresh it (the config and code of this attempt), the history stays.
     """
 
     def __init__(self, path: Path, fields: Mapping[str, Any]) -> None:
         self.path = path
-        existing = read_record(path)
+        existing = _existing(path)
         base: dict[str, Any] = {
             "schema": SCHEMA,
             "status": "queued",
@@ -75,8 +80,8 @@ class RecordWriter:
         return str(self.record["status"])
 
     def save(self) -> None:
-        """Write the record now."""
-        write_record(self.path, self.record)
+        """Validate the record and write it now."""
+        _save(self.path, self.record)
 
     def start_attempt(self, executor: str, job_id: str, node: str, pid: int) -> None:
         """Open an attempt; an earlier attempt left open (its process was killed) closes as
@@ -151,3 +156,44 @@ class RecordWriter:
         else:
             self.record["status"] = "queued"
         self.save()
+
+
+def _existing(path: Path) -> dict[str, Any] | None:
+    raw = read_raw(path)
+    if raw is not None and not isinstance(raw, dict):
+        raise RecordError(f"{path}: a record must be a JSON object, got {type(raw).__name__}")
+    return raw
+
+
+def _save(path: Path, record: dict[str, Any]) -> None:
+    RunRecord.parse(record, path)  # raises RecordError: a bad write is a bug, caught here
+    write_record(path, record)
+
+
+def close_killed(path: Path, note: str) -> bool:
+    """Mark a run whose job ended mid-run as failed (its open attempt exits ``killed``).
+
+    Returns:
+        Whether the record changed (False when it is not running or queued any more).
+    """
+    record = _existing(path)
+    if record is None or record.get("status") not in ("running", "queued"):
+        return False
+    attempts = record.get("attempts") or []
+    if attempts and attempts[-1].get("exit") is None:
+        attempts[-1].update(exit="killed", end=now_iso())
+    record.update(status="failed", error_tail=note)
+    _save(path, record)
+    return True
+
+
+def mark_synced(path: Path, dirs: list[str]) -> None:
+    """Record that these offline W&B run folders of a run were uploaded."""
+    record = _existing(path)
+    if record is None:
+        return
+    wandb = dict(record.get("wandb") or {})
+    names = sorted({*(wandb.get("synced_dirs") or []), *dirs})
+    wandb.update(synced=True, synced_at=now_iso(), synced_dirs=names)
+    record["wandb"] = wandb
+    _save(path, record)

@@ -84,6 +84,15 @@ def load_spec(path: str | Path) -> SweepSpec:
     checked = not problems and check_keys(raw, "", TOP_KEYS, problems, required=("name", "axes"))
     if not checked and not isinstance(raw, dict):
         raise SpecError(path, problems.items)
+    spec = _parse(raw, path, problems)
+    _check_spec(spec, problems)
+    if problems:
+        raise SpecError(path, problems.items)
+    return spec
+
+
+def _parse(raw: dict[str, Any], path: Path, problems: Problems) -> SweepSpec:
+    """The spec's blocks, each parsed; stops early when the axes or profiles are unusable."""
     root = project_root(path)
     name = check_str(raw.get("name"), "name", problems, SWEEP_NAME)
     table = parse_table(raw["table"], problems) if "table" in raw else None
@@ -117,7 +126,7 @@ def load_spec(path: str | Path) -> SweepSpec:
     if axes is None or (not profiles and runs):
         raise SpecError(path, problems.items)
     conflicts(axes, "axes", problems)
-    spec = SweepSpec(
+    return SweepSpec(
         name=name,
         path=path,
         description=str(raw.get("description", "")),
@@ -128,24 +137,28 @@ def load_spec(path: str | Path) -> SweepSpec:
         table=table,
         default_profile=default,
     )
+
+
+def _check_spec(spec: SweepSpec, problems: Problems) -> None:
+    """What needs the whole spec: profile subsets, table axes, labels, and every cell's config."""
+    profiles, table, default = spec.profiles, spec.table, spec.default_profile
     for profile in profiles.values():
         _check_subset(spec, profile, problems)
-    if table is not None and default in profiles:
+    if default not in profiles:
+        return
+    if table is not None:
         check_table_axes(spec, table, problems)
-    if default in profiles:
-        _check_labels(spec, problems)
-    if runs and default in profiles:
-        checker = ConfigChecker(problems)
-        for pname, profile in profiles.items():
-            # each base config of the profile's cells, checked with the cells that start from it
-            for base in dict.fromkeys(c.base for c in spec.cells(pname)):
-                start = profile if base is None else replace(profile, base=base)
-                cfg = checker.profile(start, f"profiles.{pname}")
-                if cfg is not None:
-                    checker.cells(axes, cfg, spec.seed_key, profile, base)
-    if problems:
-        raise SpecError(path, problems.items)
-    return spec
+    _check_labels(spec, problems)
+    if table is not None and table.kind != "runs":
+        return
+    checker = ConfigChecker(problems)
+    for pname, profile in profiles.items():
+        # each base config of the profile's cells, checked with the cells that start from it
+        for base in dict.fromkeys(c.base for c in spec.cells(pname)):
+            start = profile if base is None else replace(profile, base=base)
+            cfg = checker.profile(start, f"profiles.{pname}")
+            if cfg is not None:
+                checker.cells(spec.axes, cfg, spec.seed_key, profile, base)
 
 
 def _check_size(

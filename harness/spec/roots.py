@@ -65,10 +65,13 @@ def untrusted_reason(path: Path, project: Path) -> str | None:
 
 
 def config_path(text: str, where: str, project: Path, problems: Problems) -> Path | None:
-    """The config file a spec names (relative to the project), or None after reporting that it
-    lies outside the trusted roots."""
+    """The config file a spec names, or None after reporting that it lies outside the trusted
+    roots. A relative path is taken in the spec's project, else in the harness's checkout when
+    only that has it (a spec copied out of the project, beside its run folders, still loads)."""
     given = Path(text)
     path = given if given.is_absolute() else project / given
+    if not given.is_absolute() and not path.exists() and (HARNESS_ROOT / given).is_file():
+        path = HARNESS_ROOT / given
     why = untrusted_reason(path, project)
     if why:
         problems.add(where, why)

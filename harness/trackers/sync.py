@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.records.store import now_iso, read_record, write_record
+from harness.errors import RecordError
+from harness.records.record import read_run_record
+from harness.records.writer import mark_synced
 
 logger = logging.getLogger(__name__)
 Upload = Callable[[list[Path]], tuple[bool, str]]
@@ -26,21 +28,23 @@ class SyncItem:
 
 
 def pending_syncs(records: Iterable[Path]) -> list[SyncItem]:
-    """The records whose run ended, ran W&B offline, and has offline runs not yet uploaded."""
+    """The records whose run ended, ran W&B offline, and has offline runs not yet uploaded
+    (a record that cannot be read is skipped with a warning: nothing of it can be trusted)."""
     items = []
     for path in records:
-        rec = read_record(path)
-        if rec is None or rec.get("status") not in ("done", "failed"):
+        try:
+            rec = read_run_record(path)
+        except RecordError as exc:
+            logger.warning("%s", exc)
             continue
-        wandb = rec.get("wandb") or {}
-        if wandb.get("mode") != "offline":
+        if rec is None or rec.status not in ("done", "failed") or rec.wandb_mode != "offline":
             continue
-        done = set(wandb.get("synced_dirs") or [])
+        done = set(rec.synced_dirs)
         dirs = [
             d for d in sorted((path.parent / "wandb").glob("offline-run-*")) if d.name not in done
         ]
         if dirs:
-            items.append(SyncItem(path, str(rec.get("label")), str(rec.get("run_id")), tuple(dirs)))
+            items.append(SyncItem(path, rec.label, rec.run_id, tuple(dirs)))
     return items
 
 
@@ -64,11 +68,6 @@ def sync(
     for item in items:
         ok, message = upload(list(item.dirs))
         if ok:
-            rec = read_record(item.record) or {}
-            wandb = dict(rec.get("wandb") or {})
-            names = sorted({*(wandb.get("synced_dirs") or []), *(d.name for d in item.dirs)})
-            wandb.update(synced=True, synced_at=now_iso(), synced_dirs=names)
-            rec["wandb"] = wandb
-            write_record(item.record, rec)
+            mark_synced(item.record, [d.name for d in item.dirs])
         results.append((item, ok, message))
     return results

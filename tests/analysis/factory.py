@@ -1,4 +1,4 @@
-"""Fabricated run records in schema 1 (docs/record.md), for the analysis tests and benchmark.
+"""Fabricated run records (docs/record.md, schema 1 or 2), for the analysis tests and benchmark.
 
 The values are chosen by the caller; nothing here pretends to be a measured result.
 """
@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from analysis.layout import CellState
-from analysis.records import read_record
-
-METRIC_KEYS = ("bbox_mAP", "bbox_mAP_50", "bbox_mAP_75", "bbox_mAP_s", "bbox_mAP_m", "bbox_mAP_l")
+from harness.records.record import read_run_record
+from harness.records.schema import METRIC_KEYS
 
 
 def run_id_of(label: str, salt: str = "") -> str:
@@ -45,8 +44,11 @@ def record_dict(
     config_size: int = 0,
     run_id: str | None = None,
     run_dir: str | None = None,
+    schema: int = 1,
+    identity: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A complete schema-1 record; ``ap`` sets bbox_mAP and the others follow from it."""
+    """A complete record; ``ap`` sets bbox_mAP and the others follow from it. Schema 2 adds the
+    ``identity`` block (given, or made up to match nothing)."""
     label = label or make_label(coords, seed)
     run_id = run_id or run_id_of(label, salt)
     metrics: dict[str, float | None] = {}
@@ -55,8 +57,14 @@ def record_dict(
             k: (None if ap is None else round(min(1.0, ap * f), 4))
             for k, f in zip(METRIC_KEYS, (1.0, 1.45, 1.08, 0.6, 1.1, 1.35), strict=True)
         }
+    extra: dict[str, Any] = {}
+    if schema >= 2:
+        extra["identity"] = dict(
+            identity or {"config": "f" * 32, "data": "d" * 16, "code": "e" * 16}
+        )
     return {
-        "schema": 1,
+        **extra,
+        "schema": schema,
         "sweep": sweep,
         "profile": profile,
         "label": label,
@@ -112,7 +120,7 @@ def cell_state(
         seed=record["cell"]["seed"],
         status=status or str(record["status"]),
         run_id=run_id or str(record["run_id"]),
-        record=read_record(path),
+        record=read_run_record(path),
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from analysis.layout import CellState, TableLayout
 from analysis.table import Table, build_table
+from harness.records.schema import METRIC_KEYS
 from tests.analysis.factory import cell_state, missing_state, record_dict, run_id_of
 
 K, R = "adaptive_groups", "adaptive_rank"
@@ -67,7 +68,7 @@ def grid_cells(root: Path) -> list[CellState]:
 
 def grid_table(root: Path) -> Table:
     """The ``grid`` table (smoke profile)."""
-    lay = TableLayout(
+    lay = TableLayout.make(
         sweep="grid",
         title="Adaptive LORS: groups K against rank r",
         label="tab:grid",
@@ -104,20 +105,12 @@ def cases_cells(root: Path) -> list[CellState]:
 
 def cases_table(root: Path) -> Table:
     """The ``cases`` table (paper profile)."""
-    lay = TableLayout(
+    lay = TableLayout.make(
         sweep="cases",
         title="AdaMixer against AdaMixer+LORS, R50, 1x",
         label="tab:cases",
         rows="label",
         columns="metrics",
-        metrics=(
-            "params.roi_head",
-            "bbox_mAP",
-            "bbox_mAP_50",
-            "bbox_mAP_75",
-            "bbox_mAP_s",
-            "bbox_mAP_m",
-            "bbox_mAP_l",
-        ),
+        metrics=("params.roi_head", *METRIC_KEYS),
     )
     return build_table(lay, {"method": list(CASES)}, cases_cells(root))

@@ -21,7 +21,7 @@ def layout(**changes: Any) -> TableLayout:
     base: dict[str, Any] = dict(
         sweep="demo", title="Demo", label="tab:demo", rows=K, columns=R, metrics=("bbox_mAP",)
     )
-    return TableLayout(**{**base, **changes})
+    return TableLayout.make(**{**base, **changes})
 
 
 def done(root: Path, k: str, r: str, seed: int | None, ap: float | None, **kw: Any) -> CellState:

@@ -14,7 +14,7 @@ import pytest
 from harness import journal
 from harness.errors import LockError
 from harness.plan import make_plan
-from harness.records.store import read_record
+from harness.records.store import read_raw
 from harness.spec import load_spec
 from tests.harness.conftest import REPO, launch, one_cell_spec
 
@@ -114,7 +114,7 @@ def test_killed_launcher_submits_no_cell_twice(tmp_path: Path, point: str) -> No
     assert _submitted_runs(_entries(runs, "one")) == [
         make_plan(load_spec(spec), "smoke", runs).cells[0].run_id
     ]
-    rec = read_record(make_plan(load_spec(spec), "smoke", runs).cells[0].run_dir / "record.json")
+    rec = read_raw(make_plan(load_spec(spec), "smoke", runs).cells[0].run_dir / "record.json")
     assert len(rec["attempts"]) == 1
 
 

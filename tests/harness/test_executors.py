@@ -12,7 +12,7 @@ from harness.executors import Executor, make_executor
 from harness.journal import new_token
 from harness.layout import submitit_dir
 from harness.plan import make_plan
-from harness.records.store import read_record
+from harness.records.store import read_raw
 from harness.spec import load_spec
 from harness.submit import payload
 from tests.harness.conftest import REPO, make_payload, write_spec
@@ -59,7 +59,7 @@ def test_executor_contract(tmp_path: Path, name: str, request: pytest.FixtureReq
         ex.wait()
         time.sleep(1)
     for pc in plan.cells:
-        rec = read_record(pc.run_dir / "record.json")
+        rec = read_raw(pc.run_dir / "record.json")
         assert rec is not None and rec["status"] == "done", rec and rec.get("error_tail")
         assert rec["attempts"][-1]["executor"] == name
         assert rec["attempts"][-1]["job_id"] in ids

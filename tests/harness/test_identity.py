@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.identity import ConfigHasher, code_version, data_manifest, run_id
+from harness.identity import (
+    ConfigHasher,
+    changed_files,
+    code_version,
+    data_manifest,
+    run_id,
+    syntax_hash,
+)
+from harness.identity.code import _scan_code
 from harness.spec.config import apply_overrides
 
 BASE = {
@@ -102,3 +110,46 @@ def test_code_version_pin(monkeypatch: pytest.MonkeyPatch) -> None:
     real = code_version()
     assert real.source_hash != "abc" and len(real.source_hash) == 16
     assert isinstance(real.dirty, bool)
+
+
+SOURCE = '''"""A module."""
+
+def stage(x, scale=2):
+    """Scale x."""
+    # a comment
+    return x * scale
+'''
+
+
+@pytest.mark.parametrize(
+    ("edited", "same"),
+    [
+        (SOURCE.replace('"""Scale x."""', '"""Multiply x by the scale, reworded."""'), True),
+        (SOURCE.replace('"""A module."""', "'''Another docstring.'''"), True),
+        (SOURCE.replace("# a comment", "# another comment\n\n\n"), True),
+        (SOURCE.replace("return x * scale", "return (\n        x * scale\n    )"), True),
+        (SOURCE.replace("scale=2", "scale=3"), False),  # a default: behaviour
+        (SOURCE.replace("x * scale", "x + scale"), False),
+        (SOURCE + "\n\ndef extra():\n    pass\n", False),
+    ],
+    ids=["docstring", "module-doc", "comment", "format", "default", "operator", "new-function"],
+)
+def test_code_hash_sees_behaviour_not_cosmetics(tmp_path: Path, edited: str, same: bool) -> None:
+    (tmp_path / "lors").mkdir()
+    module = tmp_path / "lors" / "stage.py"
+    module.write_text(SOURCE)
+    scan = _scan_code.__wrapped__  # the cached one answers once per process and root
+    before = scan(tmp_path)
+    module.write_text(edited)
+    after = scan(tmp_path)
+    assert (after.source_hash == before.source_hash) is same
+    assert after.files.keys() == {"lors/stage.py"}
+    assert changed_files(before.files, after.files) == ([] if same else ["lors/stage.py"])
+
+
+def test_a_file_python_cannot_parse_counts_by_its_bytes(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("def broken(:\n")
+    first = syntax_hash(bad)
+    bad.write_text("def broken(:  # now with a comment\n")
+    assert first.startswith("bytes:") and syntax_hash(bad) != first

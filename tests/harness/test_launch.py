@@ -13,7 +13,7 @@ import pytest
 
 from harness.executors import job_alive
 from harness.plan import make_plan
-from harness.records.store import read_record
+from harness.records.store import read_raw
 from harness.spec import load_spec
 from tests.harness.conftest import launch, one_cell_spec
 
@@ -34,7 +34,7 @@ def test_launch_local_then_nothing_left(tmp_path: Path, tiny_spec: Path) -> None
     plan = make_plan(load_spec(tiny_spec), "smoke", runs)
     for pc in plan.cells:
         assert pc.status == "done"
-        rec = read_record(pc.run_dir / "record.json")
+        rec = read_raw(pc.run_dir / "record.json")
         assert rec["wandb"] == {"id": pc.run_id, "mode": "offline", "dir": "wandb", "synced": False}
         offline = list((pc.run_dir / "wandb").glob("offline-run-*"))
         assert [d.name.rsplit("-", 1)[1] for d in offline] == [pc.run_id]
@@ -69,7 +69,7 @@ def test_killed_run_resumes_in_place(tmp_path: Path) -> None:
         return found is not None and 10 <= int(found[1]) < 40
 
     _wait_for(checkpointed, what="a checkpoint at iteration 10")
-    rec = read_record(pc.run_dir / "record.json")
+    rec = read_raw(pc.run_dir / "record.json")
     os.kill(rec["attempts"][0]["pid"], signal.SIGKILL)
     job = f"local:{rec['attempts'][0]['job_id']}"
     _wait_for(lambda: not job_alive([job])[job], what="the killed job to end")
@@ -83,7 +83,7 @@ def test_killed_run_resumes_in_place(tmp_path: Path) -> None:
         str(spec_path), "--executor", "local", "--runs-dir", str(runs), "--retry", "--poll", "1"
     )
     assert resumed.returncode == 0, resumed.stderr
-    rec = read_record(pc.run_dir / "record.json")
+    rec = read_raw(pc.run_dir / "record.json")
     first, second = rec["attempts"]
     assert first["exit"] == "killed" and second["exit"] == "completed"
     assert second["resumed_from_iter"] >= 10 and rec["status"] == "done"

@@ -11,19 +11,36 @@ from pathlib import Path
 import pytest
 
 from harness import journal
-from harness.plan import gc_paused, make_plan, render_plan
+from harness.identity import code_version
+from harness.plan import PlannedCell, gc_paused, make_plan, render_plan
+from harness.records.record import read_config
 from harness.records.store import write_record
 from harness.spec import load_spec
 from tests.harness.conftest import REPO, write_spec
 
 
-def _record(run_dir: Path, status: str, job: str = "1", executor: str = "local") -> None:
+def _record(
+    pc: PlannedCell, status: str, job: str = "1", executor: str = "local", **extra: object
+) -> None:
     write_record(
-        run_dir / "record.json",
+        pc.run_dir / "record.json",
         {
+            "schema": 2,
+            "identity": {
+                "config": pc.config_digest,
+                "data": pc.data_manifest,
+                "code": code_version().source_hash,
+            },
+            "sweep": "tiny-test",
+            "profile": "smoke",
+            "label": pc.cell.label,
+            "cell": {"coords": dict(pc.cell.coords), "seed": pc.cell.seed},
             "status": status,
-            "run_id": run_dir.name[-12:],
+            "run_id": pc.run_id,
+            "metrics": {},
+            "params": {},
             "attempts": [{"executor": executor, "job_id": job, "exit": None}],
+            **extra,
         },
     )
 
@@ -40,8 +57,8 @@ def test_new_then_statuses_from_records(tmp_path: Path, tiny_spec: Path) -> None
     assert not runs.exists()  # planning writes nothing
     a, b = plan.cells
     assert a.run_dir == runs / "tiny-test" / "smoke" / f"hidden=4-{a.run_id}"
-    _record(a.run_dir, "done")
-    _record(b.run_dir, "running", job="999")
+    _record(a, "done")
+    _record(b, "running", job="999")
     before = _tree(runs)
     plan = make_plan(spec, "smoke", runs)
     assert [c.status for c in plan.cells] == ["done", "running"]
@@ -73,7 +90,7 @@ def test_resubmitted_failed_run_is_queued_again(tmp_path: Path, tiny_spec: Path)
     spec = load_spec(tiny_spec)
     runs = tmp_path / "runs"
     cell = make_plan(spec, "smoke", runs).cells[0]
-    _record(cell.run_dir, "failed", job="7")
+    _record(cell, "failed", job="7")
     journal.record_submitting(cell.run_dir.parent, "tok2", "local", [[cell.run_id]])
     journal.append(cell.run_dir.parent, "submitted", "tok2", jobs=["8"])
     assert make_plan(spec, "smoke", runs, alive={"local:8": True}).cells[0].status == "queued"
@@ -83,13 +100,14 @@ def test_resubmitted_failed_run_is_queued_again(tmp_path: Path, tiny_spec: Path)
 def test_stale_when_config_changes(tmp_path: Path, tiny_spec: Path) -> None:
     runs = tmp_path / "runs"
     old = make_plan(load_spec(tiny_spec), "smoke", runs).cells[0]
-    _record(old.run_dir, "done")
+    _record(old, "done")
     changed = tiny_spec.read_text().replace(
         "timeout_min: 10}", "timeout_min: 10}\n    overrides: {train_cfg.max_iters: 7}"
     )
     plan = make_plan(load_spec(write_spec(tmp_path, changed, name="changed.yaml")), "smoke", runs)
     assert plan.cells[0].status == "stale" and plan.cells[0].run_id != old.run_id
     assert plan.cells[0].record_path == old.run_dir / "record.json"
+    assert plan.cells[0].changed == ("config",)  # what harness.status names
     assert plan.cells[1].status == "new"
 
 
@@ -134,11 +152,12 @@ def test_plan_keeps_the_record_without_its_config(tmp_path: Path, tiny_spec: Pat
     runs = tmp_path / "runs"
     cell = make_plan(spec, "smoke", runs).cells[0]
     path = cell.run_dir / "record.json"
-    write_record(path, {"status": "done", "config": {"model": {"x": 1}}, "metrics": {"m": 0.5}})
+    _record(cell, "done", config={"model": {"x": 1}}, metrics={"m": 0.5})
     planned = make_plan(spec, "smoke", runs).cells[0]
     assert planned.status == "done" and planned.run_dir == cell.run_dir
-    assert planned.record is not None and "config" not in planned.record
-    assert planned.record["metrics"] == {"m": 0.5}
+    assert planned.record is not None and not hasattr(planned.record, "config")
+    assert read_config(path) == {"model": {"x": 1}}  # read from the file when it is wanted
+    assert planned.record.metrics == {"m": 0.5}
     assert json.loads(path.read_text())["config"] == {"model": {"x": 1}}  # the file keeps it
 
 

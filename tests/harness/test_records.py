@@ -10,15 +10,18 @@ from pathlib import Path
 import pytest
 
 from harness.errors import RecordError
+from harness.records.record import read_run_record
 from harness.records.schema import METRIC_KEYS
-from harness.records.store import loads, read_record, write_record
+from harness.records.store import loads, read_raw, write_record
 from harness.records.writer import RecordWriter, coco_metrics
 
 FIELDS = {
     "sweep": "s",
     "profile": "smoke",
     "label": "a=1",
+    "cell": {"coords": {"a": "1"}, "seed": None},
     "run_id": "0123456789ab",
+    "identity": {"config": "c" * 32, "data": "none", "code": "e" * 16},
     "wandb": {"id": "0123456789ab", "mode": "offline", "dir": "wandb", "synced": False},
 }
 
@@ -27,14 +30,14 @@ def test_lifecycle_done(tmp_path: Path) -> None:
     path = tmp_path / "run" / "record.json"
     w = RecordWriter(path, FIELDS)
     w.start_attempt("local", "123", "node1", 42)
-    assert read_record(path)["status"] == "running"
+    assert read_raw(path)["status"] == "running"
     w.resumed_from(0)
     w.add_evaluation(
         None, 50, {"coco/bbox_mAP": 0.1, "coco/bbox_mAP_50": 0.3, "loss": 1.5}, "iter_50.pth"
     )
     w.add_evaluation(None, 100, {"coco/bbox_mAP": 0.2, "coco/bbox_mAP_50": 0.4}, "iter_100.pth")
     w.finish("completed", checkpoint="iter_100.pth")
-    rec = read_record(path)
+    rec = read_raw(path)
     assert rec["status"] == "done" and rec["checkpoint"] == "iter_100.pth"
     assert rec["metrics"]["bbox_mAP"] == 0.2 and rec["metrics"]["bbox_mAP_s"] is None
     assert set(rec["metrics"]) == set(METRIC_KEYS)
@@ -50,7 +53,7 @@ def test_killed_attempt_is_closed_by_the_next(tmp_path: Path) -> None:
     w.start_attempt("slurm", "8_0", "n", 2)
     w.resumed_from(200)
     w.finish("failed", error_tail="boom")
-    rec = read_record(path)
+    rec = read_raw(path)
     assert [a["exit"] for a in rec["attempts"]] == ["killed", "failed"]
     assert rec["attempts"][1]["resumed_from_iter"] == 200
     assert rec["status"] == "failed" and rec["error_tail"] == "boom"
@@ -69,7 +72,7 @@ def test_missing_and_nan_metrics_are_null(tmp_path: Path) -> None:
     assert coco_metrics({"coco/bbox_mAP_l": -1.0})["bbox_mAP_l"] is None
     path = tmp_path / "r.json"
     write_record(path, {"x": math.inf, "y": [1.0, math.nan]})
-    assert json.loads(path.read_text())["x"] is None and read_record(path)["y"] == [1.0, None]
+    assert json.loads(path.read_text())["x"] is None and read_raw(path)["y"] == [1.0, None]
 
 
 def test_synced_dirs_survive_a_new_attempt(tmp_path: Path) -> None:
@@ -126,9 +129,9 @@ def test_loads_is_the_stdlib_verdict(data: bytes, error: type[Exception] | None)
 
 def test_unreadable_record_is_a_record_error(tmp_path: Path) -> None:
     path = tmp_path / "record.json"
-    assert read_record(path) is None
+    assert read_raw(path) is None
     for body, message in [(b"{not", "not valid JSON"), (b"\xff", "not UTF-8"), (b"[1]", "object")]:
         path.write_bytes(body)
         with pytest.raises(RecordError, match=message) as err:
-            read_record(path)
+            read_run_record(path)
         assert str(err.value).startswith(f"{path}: ")

@@ -17,7 +17,7 @@ import pytest
 
 from harness.executors import job_alive
 from harness.plan import make_plan
-from harness.records.store import read_record
+from harness.records.store import read_raw
 from harness.spec import load_spec
 from tests.harness.conftest import REPO, launch, one_cell_spec
 
@@ -74,7 +74,7 @@ def test_tiny_sweep_runs_as_one_array(tmp_path: Path, slurm_cluster: str) -> Non
     records = sorted((runs / "tiny" / "smoke").glob("*/record.json"))
     assert len(records) == 2
     for path in records:
-        rec = read_record(path)
+        rec = read_raw(path)
         assert rec["status"] == "done" and rec["attempts"][0]["job_id"] in jobs
         assert rec["params"]["roi_head"] > 0 and set(rec["metrics"]) >= {"bbox_mAP", "bbox_mAP_50"}
         offline = list((path.parent / "wandb").glob("offline-run-*"))
@@ -98,13 +98,13 @@ def test_killed_run_resumes_on_slurm(tmp_path: Path, slurm_cluster: str) -> None
         return found is not None and 10 <= int(found[1]) < 40
 
     _wait_for(checkpointed, 300, "a checkpoint at iteration 10")
-    first = read_record(pc.run_dir / "record.json")["attempts"][0]
+    first = read_raw(pc.run_dir / "record.json")["attempts"][0]
     os.kill(first["pid"], signal.SIGKILL)  # the training process inside the SLURM task
     job = f"slurm:{first['job_id']}"
     _wait_for(lambda: not job_alive([job])[job], 120, "SLURM to end the job")
     resumed = launch(str(spec), *SLURM, "--runs-dir", str(runs), "--retry", "--poll", "2")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    rec = read_record(pc.run_dir / "record.json")
+    rec = read_raw(pc.run_dir / "record.json")
     killed, second = rec["attempts"]
     assert killed["exit"] == "killed" and second["exit"] == "completed"
     assert second["resumed_from_iter"] >= 10 and second["job_id"] != killed["job_id"]

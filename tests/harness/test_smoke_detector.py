@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.plan import make_plan
-from harness.records.store import read_record
+from harness.records.store import read_raw
 from harness.spec import load_spec
 from tests.harness.conftest import launch, write_spec
 
@@ -59,7 +59,7 @@ def test_launch_trains_the_real_smoke_detector(
     # (and the run id) would be those of whatever data/smoke the checkout happens to hold
     monkeypatch.chdir(tmp_path)
     (cell,) = make_plan(load_spec(spec), "smoke", runs).cells
-    rec = read_record(cell.run_dir / "record.json")
+    rec = read_raw(cell.run_dir / "record.json")
     assert cell.status == "done", rec.get("error_tail")
     assert rec["history"][-1]["iter"] == 12
     assert set(rec["metrics"]) >= {"bbox_mAP", "bbox_mAP_50"}

@@ -10,10 +10,11 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.job.payload import JobPayload
-from harness.records.store import read_record, write_record
+from harness.records.store import read_raw, write_record
 from harness.spec.model import Resources
 from harness.trackers import make_tracker
 from harness.trackers.sync import pending_syncs, sync
+from tests.analysis.factory import record_dict
 
 RID = "0123456789ab"
 
@@ -80,9 +81,8 @@ def _run_folder(
     wandb = {"id": RID, "mode": mode, "dir": "wandb", "synced": False}
     if synced:
         wandb["synced_dirs"] = synced
-    write_record(
-        run / "record.json", {"status": status, "label": "a=1", "run_id": RID, "wandb": wandb}
-    )
+    raw = record_dict({"a": "1"}, None, status=status, label="a=1", run_id=RID)
+    write_record(run / "record.json", {**raw, "wandb": wandb})
     return run / "record.json"
 
 
@@ -113,7 +113,7 @@ def test_sync_marks_records_and_keeps_failures_unmarked(tmp_path: Path) -> None:
 
     [(_, ok, msg)] = sync(pending_syncs([record]), upload=failing)
     assert not ok and msg == "network unreachable"
-    assert read_record(record)["wandb"]["synced"] is False
+    assert read_raw(record)["wandb"]["synced"] is False
 
     def uploading(dirs: list[Path]) -> tuple[bool, str]:
         sent.append(dirs)

@@ -1,4 +1,4 @@
-"""Reading records: valid ones round-trip, every kind of corruption names the file and the key."""
+"""``RunRecord``: valid records read (schema 1 migrated); a corruption names the file and key."""
 
 from __future__ import annotations
 
@@ -8,14 +8,21 @@ from typing import Any
 
 import pytest
 
-from analysis.errors import RecordError
-from analysis.records import iter_records, read_record
+from harness.errors import RecordError
+from harness.records.record import RunRecord, config_digest, read_run_record
+from harness.records.writer import RecordWriter
 from tests.analysis.factory import record_dict, write_record
+
+
+def _read(path: Path) -> RunRecord:
+    record = read_run_record(path)
+    assert record is not None
+    return record
 
 
 def test_valid_record_is_read(tmp_path: Path) -> None:
     raw = record_dict({"adaptive_rank": "16"}, 1, ap=0.4271)
-    record = read_record(write_record(tmp_path, raw))
+    record = _read(write_record(tmp_path, raw))
     assert record.run_id == raw["run_id"]
     assert record.coords == {"adaptive_rank": "16"}
     assert record.seed == 1
@@ -31,7 +38,7 @@ def test_coco_minus_one_means_undefined_not_a_value(tmp_path: Path) -> None:
     raw = record_dict({"a": "1"}, None, ap=0.3)
     raw["metrics"]["bbox_mAP_l"] = -1.0
     raw["metrics"]["bbox_mAP_s"] = None
-    record = read_record(write_record(tmp_path, raw))
+    record = _read(write_record(tmp_path, raw))
     assert record.value("bbox_mAP_l") is None and record.value("bbox_mAP_s") is None
     assert record.value("bbox_mAP") == pytest.approx(0.3)
 
@@ -41,7 +48,7 @@ def test_unknown_keys_are_ignored_and_optional_blocks_may_be_absent(tmp_path: Pa
     raw["something_new"] = {"x": 1}
     for key in ("attempts", "wandb", "code", "checkpoint"):
         del raw[key]
-    record = read_record(write_record(tmp_path, raw))
+    record = _read(write_record(tmp_path, raw))
     assert record.jobs == () and record.wandb_id is None and record.commit is None
 
 
@@ -66,7 +73,8 @@ def _mutate(raw: dict[str, Any], change: str) -> str | None:
 BAD = [
     ("truncated", "not valid JSON"),
     ("list", "expected a JSON object"),
-    ("schema=2", "'schema' must be 1"),
+    ("schema=3", "'schema' is 3; this harness reads schema 1, 2"),
+    ("schema=2", "missing key 'identity'"),
     ('status="exploded"', "'status' is 'exploded'; valid: queued, running, done, failed"),
     ("run_id=<del>", "missing key 'run_id'"),
     ("label=7", "'label' must be str"),
@@ -91,7 +99,7 @@ def test_corrupt_record_names_file_and_problem(tmp_path: Path, change: str, mess
     if text is not None:
         path.write_text(text)
     with pytest.raises(RecordError) as err:
-        read_record(path)
+        _read(path)
     line = str(err.value)
     assert line.startswith(f"{path}: ")
     assert message in line
@@ -101,12 +109,33 @@ def test_corrupt_record_names_file_and_problem(tmp_path: Path, change: str, mess
 def test_unreadable_bytes_are_a_record_error(tmp_path: Path) -> None:
     path = tmp_path / "record.json"
     path.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(RecordError, match="cannot read the record"):
-        read_record(path)
+    with pytest.raises(RecordError, match="not UTF-8"):
+        _read(path)
 
 
-def test_iter_records_is_sorted(tmp_path: Path) -> None:
-    for label in ("b", "a", "c"):
-        write_record(tmp_path, record_dict({"x": label}, None))
-    found = list(iter_records(tmp_path))
-    assert found == sorted(found) and len(found) == 3
+def test_missing_file_is_none_not_an_error(tmp_path: Path) -> None:
+    assert read_run_record(tmp_path / "record.json") is None
+
+
+def test_schema_1_is_migrated_on_read(tmp_path: Path) -> None:
+    raw = record_dict({"a": "1"}, 0)
+    raw["code"]["source_hash"] = "c" * 16
+    record = _read(write_record(tmp_path, raw))
+    assert record.schema == 1
+    assert record.identity.config is None  # schema 1 stored no digest: worked out on demand
+    assert record.identity.data == raw["data_manifest"] and record.identity.code == "c" * 16
+    from harness.identity import ConfigHasher
+
+    assert config_digest(record) == ConfigHasher().digest(raw["config"])
+
+
+def test_the_writer_refuses_to_write_a_record_that_breaks_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "run" / "record.json"
+    fields = dict(record_dict({"a": "1"}, 0, schema=2))
+    writer = RecordWriter(path, fields)
+    writer.save()
+    assert _read(path).schema == 2
+    writer.record["metrics"] = {"bbox_mAP": 42.0}  # a percentage where a fraction belongs
+    with pytest.raises(RecordError, match=r"metrics\.bbox_mAP"):
+        writer.save()
+    assert _read(path).metrics == fields["metrics"]  # the file on disk is the last valid one
