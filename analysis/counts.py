@@ -1,9 +1,10 @@
 """Count tables and curves: parameter counts computed from the knobs, no run needed.
 
 A ``kind: counts`` sweep (``sweeps/table1.yaml``) sets knobs of the knob contract (method.md
-section 7) through its profile and axis overrides; every cell's values come from
-``lors.counting`` (the stacked weights of Table 1) and the rank curve from
-``lors.adamixer_counting`` (the whole decoder). Knobs a spec leaves out take the defaults of
+section 7) through its profile and axis overrides; every number comes from
+``lors.adamixer_counting`` (the stacked weights of Table 1, counted by its ``lors.counting``
+primitives, and the whole decoder of the rank curve), with the knobs read and checked by
+``lors.adamixer_knobs`` as a spec's are. Knobs a spec leaves out take the defaults of
 ``lors.adamixer_knobs`` (plain AdaMixer shapes, the release's LORS settings).
 
 Table 1 compares, per stacked layer, the two weights LORS replaces in a decoder stage:
@@ -18,103 +19,80 @@ Table 1 compares, per stacked layer, the two weights LORS replaces in a decoder 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from analysis.errors import TableSpecError
 from analysis.layout import CellState
-from lors.adamixer_counting import decoder_params
-from lors.adamixer_knobs import DecoderKnobs, LorsCfg
-from lors.counting import (
-    ParamCount,
-    WeightSpec,
-    adaptive_lors_params,
-    plain_adaptive_params,
-    plain_static_params,
-    static_lors_params,
+from lors.adamixer_counting import (
+    count_decoder,
+    generator_params,
+    mixing_weights,
+    projection_params,
 )
-
-ROI = "model.roi_head."
-LORS = ROI + "lors_cfg."
-
-
-@dataclass(frozen=True)
-class Knobs:
-    """The knob values a count needs (defaults: ``lors.adamixer_knobs``)."""
-
-    num_stages: int
-    num_groups: int
-    in_points: int
-    out_points: int
-    content_dim: int
-    adaptive_rank: int
-    adaptive_groups: int | tuple[int, ...]
-    static_rank: int
-
-    @property
-    def projection_in(self) -> int:
-        """Input features of the output projection, G * P_out * C_g = P_out * C."""
-        return self.num_groups * self.out_points * (self.content_dim // self.num_groups)
-
-    @property
-    def asm(self) -> list[WeightSpec]:
-        """The spatial-mixing weight S, one (P_in x P_out) copy per group."""
-        return [WeightSpec("S", self.num_groups, self.in_points, self.out_points)]
+from lors.adamixer_knobs import (
+    LORS_KEY,
+    ROI_KEY,
+    DecoderKnobs,
+    LorsCfg,
+    checked_knobs,
+    config_from_overrides,
+    parse_lors_cfg,
+)
+from lors.counting import ParamCount
+from lors.errors import ConfigError
 
 
-def knobs_from(overrides: Mapping[str, Any]) -> Knobs:
+def knobs_from(overrides: Mapping[str, Any]) -> DecoderKnobs:
     """Read the knobs from dotted overrides (``model.roi_head.num_stages``, ...).
 
-    ``model.roi_head.lors_cfg`` may be given whole (a mapping) or key by key.
+    ``model.roi_head.lors_cfg`` may be given whole (a mapping) or key by key; without it the
+    release's LORS settings apply (``adaptive_groups`` 1 per stage), since every count table has
+    LORS columns. The values go through ``lors.adamixer_knobs``, as a spec's do.
 
     Raises:
-        TableSpecError: a knob is not a positive integer (``adaptive_groups``: or a list of them).
+        TableSpecError: a bad knob, with the message ``lors.adamixer_knobs`` gives a spec.
     """
-    lors = dict(overrides.get(ROI + "lors_cfg") or {})
-    lors.update({k.removeprefix(LORS): v for k, v in overrides.items() if k.startswith(LORS)})
-    d, cfg = DecoderKnobs(), LorsCfg()
-
-    def knob(key: str, default: int) -> int:
-        value = overrides.get(ROI + key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise TableSpecError(f"{ROI}{key}: expected an integer >= 1, got {value!r}")
-        return value
-
-    groups = lors.get("adaptive_groups", 1)
-    groups = tuple(groups) if isinstance(groups, list | tuple) else groups
-    return Knobs(
-        num_stages=knob("num_stages", d.num_stages),
-        num_groups=knob("num_groups", d.num_groups),
-        in_points=knob("in_points", d.in_points),
-        out_points=knob("out_points", d.out_points),
-        content_dim=knob("content_dim", d.content_dim),
-        adaptive_rank=int(lors.get("adaptive_rank", cfg.adaptive_rank)),
-        adaptive_groups=groups,
-        static_rank=int(lors.get("static_rank", cfg.static_rank)),
-    )
+    with_lors = {**overrides, LORS_KEY: overrides.get(LORS_KEY) or {}}
+    try:
+        return checked_knobs(config_from_overrides(with_lors))
+    except ConfigError as exc:
+        raise TableSpecError(str(exc)) from None
 
 
-def stacks(k: Knobs) -> dict[str, tuple[ParamCount, str]]:
-    """The four stacks of Table 1 for these knobs, each with the call that counted it."""
-    n, d = k.num_stages, k.content_dim
-    asm = f"[S x{k.num_groups} ({k.in_points}x{k.out_points})]"
+def _method(k: DecoderKnobs) -> LorsCfg:
+    """The LORS settings of Table 1's LORS columns: the method itself (LORS_T and LORS_A, both
+    parts) at the ranks and groups of ``k``, whatever ``adaptive``/``static``/``parts`` say."""
+    lors = k.lors_cfg or LorsCfg(adaptive_groups=(1,) * k.num_stages)  # knobs_from's default
+    return replace(lors, adaptive=True, static=True, parts="both")
+
+
+def stacks(k: DecoderKnobs) -> dict[str, tuple[ParamCount, str]]:
+    """The four stacks of Table 1 for these knobs, each with the ``lors.counting`` call that
+    counted it (``lors.adamixer_counting`` makes the call)."""
+    lors, n = _method(k), k.num_stages
+    d_in, d = k.projection_shape
+    asm = [w for w in mixing_weights(k) if w.name == "S"]
+    shown = f"[S x{asm[0].count} ({asm[0].d_in}x{asm[0].d_out})]"
+    groups = lors.adaptive_groups
+    k_shown = groups[0] if len(set(groups)) == 1 else groups  # one K for all, as a spec writes it
     return {
         "counts.plain_static": (
-            plain_static_params(k.projection_in, d, n),
-            f"plain_static_params({k.projection_in}, {d}, num_layers={n})",
+            projection_params(k, None),
+            f"plain_static_params({d_in}, {d}, num_layers={n})",
         ),
         "counts.lors_t": (
-            static_lors_params(k.projection_in, d, n, rank=k.static_rank),
-            f"static_lors_params({k.projection_in}, {d}, num_layers={n}, rank={k.static_rank})",
+            projection_params(k, lors),
+            f"static_lors_params({d_in}, {d}, num_layers={n}, rank={lors.static_rank})",
         ),
         "counts.plain_adaptive": (
-            plain_adaptive_params(d, k.asm, n),
-            f"plain_adaptive_params({d}, {asm}, num_layers={n})",
+            generator_params(k, None, asm),
+            f"plain_adaptive_params({d}, {shown}, num_layers={n})",
         ),
         "counts.lors_a": (
-            adaptive_lors_params(d, k.asm, n, rank=k.adaptive_rank, groups=k.adaptive_groups),
-            f"adaptive_lors_params({d}, {asm}, num_layers={n}, rank={k.adaptive_rank}, "
-            f"groups={k.adaptive_groups})",
+            generator_params(k, lors, asm),
+            f"adaptive_lors_params({d}, {shown}, num_layers={n}, rank={lors.adaptive_rank}, "
+            f"groups={k_shown})",
         ),
     }
 
@@ -156,7 +134,7 @@ class DepthCurve:
 
 def depth_curves(overrides: Mapping[str, Any], depths: Sequence[int]) -> list[DepthCurve]:
     """Figure 1's data: the output projection (LORS_T) and the ASM generator (LORS_A)."""
-    per_depth = [stacks(knobs_from({**overrides, ROI + "num_stages": n})) for n in depths]
+    per_depth = [stacks(knobs_from({**overrides, f"{ROI_KEY}.num_stages": n})) for n in depths]
 
     def series(key: str) -> tuple[float, ...]:
         return tuple(s[key][0].per_layer / 1e6 for s in per_depth)
@@ -195,23 +173,12 @@ def rank_curve(
     """Figure 2's data: the whole decoder (``roi_head``) with LORS_A and LORS_T, for each K and r,
     against plain AdaMixer's decoder at its default shapes (the paper's baseline)."""
     k = knobs_from(overrides)
-    shape = dict(
-        num_stages=k.num_stages,
-        num_groups=k.num_groups,
-        in_points=k.in_points,
-        out_points=k.out_points,
-        content_dim=k.content_dim,
-    )
-    by_groups = {
-        g: tuple(
-            decoder_params(
-                **shape,
-                lors_cfg=dict(adaptive_rank=r, adaptive_groups=g, static_rank=k.static_rank),
-            )["total"]
-            / 1e6
-            for r in ranks
-        )
-        for g in groups
-    }
-    plain = decoder_params(num_stages=k.num_stages)["total"] / 1e6
+    static_rank = _method(k).static_rank
+
+    def total_m(r: int, g: int) -> float:
+        lors = dict(adaptive_rank=r, adaptive_groups=g, static_rank=static_rank)
+        return count_decoder(replace(k, lors_cfg=parse_lors_cfg(lors, k.num_stages)))["total"] / 1e6
+
+    by_groups = {g: tuple(total_m(r, g) for r in ranks) for g in groups}
+    plain = count_decoder(DecoderKnobs(num_stages=k.num_stages))["total"] / 1e6
     return RankCurve(tuple(ranks), by_groups, "AdaMixer, plain", plain)

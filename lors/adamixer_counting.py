@@ -11,8 +11,9 @@ What is counted where (the same split as the built detector, ``python -m lors.co
 - ``shared``: parameters every stage uses (the LORS shared generator and shared projection);
   ``private``: everything owned by one stage. ``shared + private == total``.
 
-The harness calls this at plan time, so it imports no torch. The LORS stacks (and the plain
-stacks they replace) are counted by ``lors.counting``; this module adds the rest of each stage.
+The harness calls this at plan time and the count tables (``analysis.counts``) draw from it, so
+it imports no torch. The LORS stacks (and the plain stacks they replace) are counted by
+``lors.counting``; this module says which stacks a decoder has and adds the rest of each stage.
 """
 
 from __future__ import annotations
@@ -49,17 +50,27 @@ def _stage_params(k: DecoderKnobs) -> dict[str, int]:
     }
 
 
-def _mixing_weights(k: DecoderKnobs) -> list[WeightSpec]:
-    cg = k.content_dim // k.num_groups
+def mixing_weights(k: DecoderKnobs) -> list[WeightSpec]:
+    """The weights each stage generates per query: channel mixing ``M`` (C_g x C_g) and spatial
+    mixing ``S`` (P_in x P_out), one copy per group."""
+    cg = k.group_channels
     return [
         WeightSpec("M", k.num_groups, cg, cg),
         WeightSpec("S", k.num_groups, k.in_points, k.out_points),
     ]
 
 
-def _generator_params(k: DecoderKnobs, lors: LorsCfg | None) -> ParamCount:
-    """The generators of ``M`` and ``S`` of every stage (LORS_A or one Linear per stage)."""
-    weights = _mixing_weights(k)
+def generator_params(
+    k: DecoderKnobs, lors: LorsCfg | None, weights: list[WeightSpec] | None = None
+) -> ParamCount:
+    """The generators of every stage (LORS_A when ``lors.adaptive``, else one Linear per stage).
+
+    Args:
+        k: the decoder's knobs (their ``lors_cfg`` is not read: ``lors`` says what is counted).
+        lors: the LORS settings to count with, or None for plain AdaMixer.
+        weights: the generated weights; default ``mixing_weights(k)`` (Table 1 counts ``S`` alone).
+    """
+    weights = mixing_weights(k) if weights is None else weights
     if lors is None or not lors.adaptive:
         return plain_adaptive_params(k.content_dim, weights, k.num_stages)
     return adaptive_lors_params(
@@ -72,13 +83,14 @@ def _generator_params(k: DecoderKnobs, lors: LorsCfg | None) -> ParamCount:
     )
 
 
-def _projection_params(k: DecoderKnobs, lors: LorsCfg | None) -> ParamCount:
-    """The output projection ``G * P_out * C_g -> C`` of every stage (LORS_T or plain)."""
-    flat = k.num_groups * k.out_points * (k.content_dim // k.num_groups)
+def projection_params(k: DecoderKnobs, lors: LorsCfg | None) -> ParamCount:
+    """The output projection of every stage (LORS_T with K = 1 when ``lors.static``, else plain);
+    ``k`` and ``lors`` as in ``generator_params``."""
+    d_in, d_out = k.projection_shape
     if lors is None or not lors.static:
-        return plain_static_params(flat, k.content_dim, k.num_stages)
+        return plain_static_params(d_in, d_out, k.num_stages)
     return static_lors_params(
-        flat, k.content_dim, k.num_stages, lors.static_rank, groups=1, parts=lors.parts
+        d_in, d_out, k.num_stages, lors.static_rank, groups=1, parts=lors.parts
     )
 
 
@@ -93,8 +105,8 @@ def count_decoder(knobs: DecoderKnobs) -> dict[str, int]:
     """
     lors = knobs.lors_cfg
     stage = _stage_params(knobs)
-    generator = _generator_params(knobs, lors)
-    projection = _projection_params(knobs, lors)
+    generator = generator_params(knobs, lors)
+    projection = projection_params(knobs, lors)
     n = knobs.num_stages
     shared = generator.shared + projection.shared
     private = n * sum(stage.values()) + sum(generator.private) + sum(projection.private)

@@ -1,32 +1,50 @@
 """The knob contract of the AdaMixer decoder (method.md section 7), validated in pure Python.
 
-Sweeps, Optuna and ``--cfg-options`` reach the detector only through these config keys::
+Sweeps, Optuna and ``--cfg-options`` reach the detector only through the config keys of
+``KNOB_TYPES``, declared here once (the spec checker and the count tables import them)::
 
-    model.roi_head.num_stages / num_groups / in_points / out_points / lors_cfg
+    model.roi_head.num_stages / num_groups / in_points / out_points / lors_cfg(.<LORS_KEYS>)
     model.rpn_head.num_queries
 
 ``parse_lors_cfg`` is the one validation of ``model.roi_head.lors_cfg``: the decoder calls it at
-build time and ``lors.adamixer_counting`` at plan time, so both accept and reject the same dicts.
+build time, and ``knobs_from_config`` (the spec checker, ``lors.adamixer_counting`` and the count
+tables) at plan time, so all of them accept and reject the same values with the same messages.
 No torch here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from lors.errors import ConfigError
+from lors.spec import LORS_PARTS
 
-LORS_KEYS: tuple[str, ...] = (
-    "adaptive",
-    "adaptive_rank",
-    "adaptive_groups",
-    "static",
-    "static_rank",
-    "parts",
-)
-PARTS: tuple[str, ...] = ("both", "shared", "private")
+ROI_KEY = "model.roi_head"
+RPN_KEY = "model.rpn_head"
+LORS_KEY = f"{ROI_KEY}.lors_cfg"
+LORS_TYPES: dict[str, tuple[type, ...]] = {
+    "adaptive": (bool,),
+    "adaptive_rank": (int,),
+    "adaptive_groups": (int, list),
+    "static": (bool,),
+    "static_rank": (int,),
+    "parts": (str,),
+}
+"""The keys of ``model.roi_head.lors_cfg`` and the YAML types a sweep may give each."""
+LORS_KEYS: tuple[str, ...] = tuple(LORS_TYPES)
+KNOB_TYPES: dict[str, tuple[type, ...]] = {
+    f"{ROI_KEY}.num_stages": (int,),
+    f"{ROI_KEY}.num_groups": (int,),
+    f"{ROI_KEY}.in_points": (int,),
+    f"{ROI_KEY}.out_points": (int,),
+    f"{RPN_KEY}.num_queries": (int,),
+    LORS_KEY: (dict, type(None)),
+    **{f"{LORS_KEY}.{key}": types for key, types in LORS_TYPES.items()},
+}
+"""Every dotted knob key and the types its value may have (an override of another key must keep
+the type of the config value it replaces)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,22 @@ class DecoderKnobs:
     feedforward_channels: int = 2048
     num_heads: int = 8
     lors_cfg: LorsCfg | None = None
+
+    @property
+    def group_channels(self) -> int:
+        """C_g = C / G, the channels each sampling group reads."""
+        return self.content_dim // self.num_groups
+
+    @property
+    def projection_shape(self) -> tuple[int, int]:
+        """``(in, out)`` features of the mixing block's output projection, G * P_out * C_g -> C."""
+        return self.num_groups * self.out_points * self.group_channels, self.content_dim
+
+
+# The sizes read from model.roi_head (num_queries is model.rpn_head's; lors_cfg is no size).
+_ROI_SIZES = tuple(
+    f.name for f in fields(DecoderKnobs) if f.name not in ("num_queries", "lors_cfg")
+)
 
 
 def _positive_int(value: Any) -> bool:
@@ -103,8 +137,8 @@ def parse_lors_cfg(raw: Mapping[str, Any] | None, num_stages: int) -> LorsCfg | 
         if key in raw and not _positive_int(raw[key]):
             problems.append(f"{key}={raw[key]!r} must be an int >= 1")
     parts = raw.get("parts", "both")
-    if parts not in PARTS:
-        problems.append(f"parts={parts!r} must be one of {list(PARTS)}")
+    if parts not in LORS_PARTS:
+        problems.append(f"parts={parts!r} must be one of {list(LORS_PARTS)}")
     groups = _expand_groups(raw.get("adaptive_groups", 1), num_stages, problems)
     if problems:
         raise ConfigError("model.roi_head.lors_cfg: " + "; ".join(problems))
@@ -172,7 +206,7 @@ def shape_problems(k: DecoderKnobs) -> list[str]:
     lors = k.lors_cfg
     if lors is None or problems:
         return problems
-    group_channels = k.content_dim // k.num_groups
+    group_channels = k.group_channels
     if lors.adaptive:
         limit = min(group_channels, k.in_points, k.out_points)
         if lors.adaptive_rank > limit:
@@ -182,15 +216,24 @@ def shape_problems(k: DecoderKnobs) -> list[str]:
                 f"at most {limit}"
             )
     if lors.static:
-        limit = min(k.num_groups * k.out_points * group_channels, k.content_dim)
+        limit = min(k.projection_shape)
         if lors.static_rank > limit:
             problems.append(f"lors_cfg.static_rank={lors.static_rank} exceeds {limit}")
     return problems
 
 
-def _get(mapping: Mapping[str, Any], key: str, default: Any) -> Any:
-    value = mapping.get(key, default)
-    return default if value is None and default is not None else value
+def _size(
+    section: Mapping[str, Any], where: str, key: str, default: int, problems: list[str]
+) -> int:
+    """``section[key]`` (None or missing: ``default``) if it is an int >= 1, else the default after
+    noting the problem: no ``int()`` here, which would accept 6.7 and fail on "six" unexplained."""
+    value = section.get(key)
+    if value is None:
+        return default
+    if not _positive_int(value):
+        problems.append(f"{where}.{key}={value!r} must be an int >= 1")
+        return default
+    return int(value)
 
 
 def knobs_from_config(cfg: Mapping[str, Any]) -> DecoderKnobs:
@@ -200,11 +243,11 @@ def knobs_from_config(cfg: Mapping[str, Any]) -> DecoderKnobs:
         cfg: the config, e.g. ``Config.fromfile(path).to_dict()`` or a run record's ``config``.
 
     Returns:
-        The knobs, with defaults for keys the config leaves out.
+        The knobs, with defaults for keys the config leaves out (or sets to None).
 
     Raises:
-        ConfigError: the config has no ``model.roi_head`` / ``model.rpn_head``, or a bad
-            ``lors_cfg``.
+        ConfigError: no ``model.roi_head``, a size that is not an int >= 1, or a bad ``lors_cfg``
+            (every problem in one message).
     """
     model = cfg.get("model")
     if not isinstance(model, Mapping) or not isinstance(model.get("roi_head"), Mapping):
@@ -212,16 +255,46 @@ def knobs_from_config(cfg: Mapping[str, Any]) -> DecoderKnobs:
     roi = model["roi_head"]
     rpn = model.get("rpn_head") or {}
     d = DecoderKnobs()
-    num_stages = int(_get(roi, "num_stages", d.num_stages))
-    return DecoderKnobs(
-        num_stages=num_stages,
-        num_groups=int(_get(roi, "num_groups", d.num_groups)),
-        in_points=int(_get(roi, "in_points", d.in_points)),
-        out_points=int(_get(roi, "out_points", d.out_points)),
-        num_queries=int(_get(rpn, "num_queries", d.num_queries)),
-        num_classes=int(_get(roi, "num_classes", d.num_classes)),
-        content_dim=int(_get(roi, "content_dim", d.content_dim)),
-        feedforward_channels=int(_get(roi, "feedforward_channels", d.feedforward_channels)),
-        num_heads=int(_get(roi, "num_heads", d.num_heads)),
-        lors_cfg=parse_lors_cfg(roi.get("lors_cfg"), num_stages),
-    )
+    problems: list[str] = []
+    sizes = {key: _size(roi, ROI_KEY, key, getattr(d, key), problems) for key in _ROI_SIZES}
+    queries = _size(rpn, RPN_KEY, "num_queries", d.num_queries, problems)
+    lors_cfg = None
+    if not problems:  # a bad num_stages would make every adaptive_groups length look wrong
+        try:
+            lors_cfg = parse_lors_cfg(roi.get("lors_cfg"), sizes["num_stages"])
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return DecoderKnobs(**sizes, num_queries=queries, lors_cfg=lors_cfg)
+
+
+def checked_knobs(cfg: Mapping[str, Any]) -> DecoderKnobs:
+    """``knobs_from_config`` that also refuses dimensions the decoder cannot be built with.
+
+    Raises:
+        ConfigError: what ``knobs_from_config`` raises, or every ``shape_problems`` at once.
+    """
+    knobs = knobs_from_config(cfg)
+    problems = shape_problems(knobs)
+    if problems:
+        raise ConfigError(f"{ROI_KEY}: " + "; ".join(problems))
+    return knobs
+
+
+def config_from_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``model`` part of a config made of dotted knob overrides alone (other keys ignored),
+    for ``knobs_from_config``; ``lors_cfg`` may be given whole, key by key, or both (the keys win).
+    """
+    roi: dict[str, Any] = {}
+    lors: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key.startswith(LORS_KEY + "."):
+            lors[key.removeprefix(LORS_KEY + ".")] = value
+        elif key.startswith(ROI_KEY + "."):
+            roi[key.removeprefix(ROI_KEY + ".")] = value
+    whole = roi.get("lors_cfg")
+    if lors and (whole is None or isinstance(whole, Mapping)):  # else parse_lors_cfg reports it
+        roi["lors_cfg"] = {**(whole or {}), **lors}
+    queries = overrides.get(f"{RPN_KEY}.num_queries")
+    return {"model": {"roi_head": roi, "rpn_head": {"num_queries": queries}}}

@@ -3,9 +3,10 @@
     python -m lors.count CONFIG [--cfg-options key=value ...] [--json]
 
 Builds the model on the meta device where it can (no memory, no weights loaded; CPU for a
-backbone that reads tensor values while it builds) and counts the parameters of
-``backbone``, ``neck``, ``rpn_head`` and ``roi_head``, the ``total``, and the decoder's split into
-``roi_head_shared`` (LORS weights every stage uses) and ``roi_head_private``. These are the
+backbone that reads tensor values while it builds) and counts it with
+``lors.model_parts.count_model_params``: ``backbone``, ``neck``, ``rpn_head`` and ``roi_head``,
+the ``total``, and the decoder's split into ``roi_head_shared`` (LORS weights every stage uses)
+and ``roi_head_private``. These are the
 ``params`` keys of a run record (docs/record.md). ``lors.adamixer_counting`` gives the same
 ``roi_head`` numbers in closed form, without torch.
 """
@@ -20,8 +21,6 @@ from typing import Any
 
 from lors.errors import LorsError
 
-PARTS = ("backbone", "neck", "rpn_head", "roi_head")
-
 
 def count_params(cfg: Any) -> dict[str, int]:
     """Parameter counts of the detector of an mmengine config.
@@ -30,14 +29,13 @@ def count_params(cfg: Any) -> dict[str, int]:
         cfg: an ``mmengine.config.Config`` (its ``custom_imports`` already applied).
 
     Returns:
-        ``backbone``, ``neck``, ``rpn_head``, ``roi_head``, ``total``, ``roi_head_shared``,
-        ``roi_head_private`` (absent parts count 0).
+        ``lors.model_parts.count_model_params`` of the built detector.
     """
     import torch
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
 
-    from lors.models.roi_heads.mixing_factory import split_shared_private
+    from lors.model_parts import count_model_params
 
     init_default_scope(cfg.get("default_scope", "mmdet"))
     try:
@@ -46,16 +44,7 @@ def count_params(cfg: Any) -> dict[str, int]:
     except RuntimeError:
         # some backbones read tensor values while building (Swin's drop-path schedule)
         model = MODELS.build(cfg.model)
-    counts = {}
-    for part in PARTS:
-        module = getattr(model, part, None)
-        counts[part] = sum(p.numel() for p in module.parameters()) if module is not None else 0
-    counts["total"] = sum(p.numel() for p in model.parameters())
-    roi_head = getattr(model, "roi_head", None)
-    split = split_shared_private(roi_head) if roi_head is not None else {"shared": 0}
-    counts["roi_head_shared"] = split["shared"]
-    counts["roi_head_private"] = counts["roi_head"] - split["shared"]
-    return counts
+    return count_model_params(model)
 
 
 def _table(counts: dict[str, int]) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from lors.errors import ConfigError
 
-PARTS: tuple[str, ...] = ("both", "shared", "private")
+LORS_PARTS: tuple[str, ...] = ("both", "shared", "private")
 """``both``: shared weight + private term (the method); ``shared``: one weight for every layer,
 no private parameter; ``private``: no shared weight, each layer is its private term only."""
 
@@ -165,7 +165,7 @@ def resolve_static(
     out_features = check_positive("out_features", out_features)
     per_layer = check_groups(groups, num_layers)
     rank = check_rank(rank, [(in_features, out_features)])
-    parts = check_choice("parts", parts, PARTS)
+    parts = check_choice("parts", parts, LORS_PARTS)
     return StaticArgs(in_features, out_features, num_layers, rank, per_layer, parts, bool(bias))
 
 
@@ -182,5 +182,5 @@ def resolve_adaptive(
     specs = check_weight_specs(weights)
     per_layer = check_groups(groups, num_layers)
     rank = check_rank(rank, [(s.d_in, s.d_out) for s in specs])
-    parts = check_choice("parts", parts, PARTS)
+    parts = check_choice("parts", parts, LORS_PARTS)
     return AdaptiveArgs(query_dim, specs, num_layers, rank, per_layer, parts)

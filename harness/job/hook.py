@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,34 +9,19 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
-from harness.records.schema import METRIC_KEYS
+from harness.records.schema import METRIC_KEYS, PARAM_KEYS
 from harness.records.writer import RecordWriter
 from harness.trackers.base import Tracker
-
-logger = logging.getLogger(__name__)
-PARTS = ("backbone", "neck", "rpn_head", "roi_head")
+from lors.model_parts import count_model_params
 
 
 def count_params(model: Any) -> dict[str, int]:
-    """Parameter counts of a built model: total, per detector part, and the decoder's split into
-    shared and private parameters (``lors.models`` knows which are shared)."""
+    """Parameter counts of a built model (``lors.model_parts.count_model_params``, which
+    ``python -m lors.count`` prints too), in the record's ``PARAM_KEYS`` order."""
     if is_model_wrapper(model):
         model = model.module
-    counts = {"total": sum(p.numel() for p in model.parameters())}
-    for part in PARTS:
-        module = getattr(model, part, None)
-        counts[part] = sum(p.numel() for p in module.parameters()) if module is not None else 0
-    shared = 0
-    if getattr(model, "roi_head", None) is not None:
-        try:
-            from lors.models.roi_heads.mixing_factory import split_shared_private
-        except ImportError:  # a detector without LORS modules: nothing is shared
-            logger.debug("lors.models is not importable; counting no shared decoder weights")
-        else:
-            shared = int(split_shared_private(model.roi_head)["shared"])
-    counts["roi_head_shared"] = shared
-    counts["roi_head_private"] = counts["roi_head"] - shared
-    return counts
+    counts = count_model_params(model)
+    return {key: counts[key] for key in PARAM_KEYS}
 
 
 def last_checkpoint(run_dir: Path) -> str | None:

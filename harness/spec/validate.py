@@ -3,7 +3,8 @@
 A key must exist in the profile's resolved config, or in the config a cell gets after its
 shallower overrides (a case may set ``lors_cfg`` to a dict whose keys an axis then varies).
 A value must have the type of the value it replaces (an int may stand for a float; anything may
-replace None), or one of the types the knob contract (method.md section 7) allows for that key.
+replace None), or one of the types the knob contract (method.md section 7) allows for that key
+(``lors.adamixer_knobs.KNOB_TYPES``).
 ``model.roi_head`` of every cell (its ``lors_cfg`` and the dimensions that must fit each other)
 is checked by ``lors.adamixer_knobs``, with the functions the decoder calls at build time.
 Problems are reported at the spec location of the override that caused them.
@@ -20,24 +21,9 @@ from harness.spec.config import PathError, apply_overrides, has_key, load_config
 from harness.spec.expand import points
 from harness.spec.model import Axis, Cases, Grid, Node, OneAtATime, Profile, Zip
 from harness.spec.reading import Problems
-from lors.adamixer_knobs import knobs_from_config, shape_problems
+from lors.adamixer_knobs import KNOB_TYPES, LORS_KEY, checked_knobs
 from lors.errors import ConfigError
 
-LORS_KEY = "model.roi_head.lors_cfg"
-KNOB_TYPES: dict[str, tuple[type, ...]] = {
-    "model.roi_head.num_stages": (int,),
-    "model.roi_head.num_groups": (int,),
-    "model.roi_head.in_points": (int,),
-    "model.roi_head.out_points": (int,),
-    "model.rpn_head.num_queries": (int,),
-    LORS_KEY: (dict, type(None)),
-    f"{LORS_KEY}.adaptive": (bool,),
-    f"{LORS_KEY}.adaptive_rank": (int,),
-    f"{LORS_KEY}.adaptive_groups": (int, list),
-    f"{LORS_KEY}.static": (bool,),
-    f"{LORS_KEY}.static_rank": (int,),
-    f"{LORS_KEY}.parts": (str,),
-}
 _TYPE_NAMES = {dict: "dict", list: "list", int: "int", float: "float", bool: "bool", str: "str"}
 
 
@@ -257,9 +243,7 @@ class ConfigChecker:
             return None
         seen.add(memo)
         try:
-            problems = shape_problems(knobs_from_config(cfg))
+            checked_knobs(cfg)
         except ConfigError as exc:
             return str(exc)
-        except (TypeError, ValueError) as exc:  # a knob that is not a number at all
-            return f"model.roi_head: {exc}"
-        return "model.roi_head: " + "; ".join(problems) if problems else None
+        return None

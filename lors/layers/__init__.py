@@ -5,7 +5,7 @@ generated from a query.
 - ``AdaptiveLORS``: N query-conditioned generators as one shared generator + per-layer r x r
   cores between learned outer factors; ``AdaptiveLORS(query, layer)`` returns
   ``GeneratedWeights`` with ``apply(name, x)`` and ``materialize(name)``.
-- ``WeightSpec``: one generated weight; ``PARTS``: the shared-vs-private ablation modes;
+- ``WeightSpec``: one generated weight; ``LORS_PARTS``: the shared-vs-private ablation modes;
   ``PATHS``: how LORS_A applies a weight (``lors.layers.paths``, chosen by ``lors.layers.cost``).
 
 Every parameter is named ``lors_*``; the shared ones ``lors_shared*`` (see ``shared_and_private``).
@@ -15,10 +15,10 @@ from lors.layers.adaptive import AdaptiveLORS
 from lors.layers.generated import GeneratedWeights
 from lors.layers.naming import is_lors_parameter, is_shared_parameter, shared_and_private
 from lors.layers.static import StaticLORS
-from lors.spec import PARTS, PATHS, WeightSpec
+from lors.spec import LORS_PARTS, PATHS, WeightSpec
 
 __all__ = [
-    "PARTS",
+    "LORS_PARTS",
     "PATHS",
     "AdaptiveLORS",
     "GeneratedWeights",

@@ -11,6 +11,8 @@ import pytest
 from analysis.counts import depth_curves, knobs_from, rank_curve, stacks
 from analysis.errors import TableSpecError
 from analysis.make_tables import main
+from lors.adamixer_knobs import LORS_KEY, checked_knobs, config_from_overrides
+from lors.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 ROI = "model.roi_head."
@@ -49,13 +51,46 @@ def test_table1_counts_match_method_formulas(
 
 def test_knobs_read_dotted_and_whole_lors_cfg() -> None:
     dotted = knobs_from(
-        {ROI + "lors_cfg.adaptive_rank": 4, ROI + "lors_cfg.adaptive_groups": [1, 2]}
+        {
+            ROI + "num_stages": 2,
+            ROI + "lors_cfg.adaptive_rank": 4,
+            ROI + "lors_cfg.adaptive_groups": [1, 2],
+        }
     )
-    assert dotted.adaptive_rank == 4 and dotted.adaptive_groups == (1, 2)
+    assert dotted.lors_cfg is not None
+    assert dotted.lors_cfg.adaptive_rank == 4 and dotted.lors_cfg.adaptive_groups == (1, 2)
     whole = knobs_from({ROI + "lors_cfg": {"static_rank": 2}, ROI + "num_stages": 3})
-    assert whole.static_rank == 2 and whole.num_stages == 3
-    with pytest.raises(TableSpecError, match=r"model\.roi_head\.num_stages: expected an integer"):
-        knobs_from({ROI + "num_stages": "six"})
+    assert whole.lors_cfg is not None
+    assert whole.lors_cfg.static_rank == 2 and whole.num_stages == 3
+    assert whole.lors_cfg.adaptive_groups == (1, 1, 1)  # K = 1 unless the spec says otherwise
+    both = knobs_from({ROI + "lors_cfg": {"static_rank": 2}, ROI + "lors_cfg.static_rank": 5})
+    assert both.lors_cfg is not None and both.lors_cfg.static_rank == 5
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({ROI + "num_stages": "six"}, "model.roi_head.num_stages='six' must be an int >= 1"),
+        ({ROI + "num_stages": 6.5}, "model.roi_head.num_stages=6.5 must be an int >= 1"),
+        ({ROI + "lors_cfg.adaptive_rank": 0}, "adaptive_rank=0 must be an int >= 1"),
+        ({ROI + "lors_cfg.adaptive_rank": "16"}, "adaptive_rank='16' must be an int >= 1"),
+        ({ROI + "lors_cfg.parts": "all"}, "parts='all' must be one of"),
+        ({ROI + "lors_cfg.adaptive_groups": [1, 2]}, "expected 6 (model.roi_head.num_stages)"),
+        ({ROI + "lors_cfg.adaptive_rank": 64}, "adaptive_rank=64 exceeds the dimensions"),
+        ({ROI + "num_groups": 3}, "num_groups=3 must divide content_dim=256"),
+    ],
+)
+def test_bad_knobs_fail_with_the_knob_contract_message(
+    overrides: dict[str, Any], message: str
+) -> None:
+    """The count tables read knobs through lors.adamixer_knobs: a bad value gets the message a
+    spec would get for it, not a bare int() error."""
+    with pytest.raises(TableSpecError) as info:
+        knobs_from(overrides)
+    assert message in str(info.value)
+    with pytest.raises(ConfigError) as spec_side:  # the same words the spec checker reports
+        checked_knobs(config_from_overrides({LORS_KEY: {}, **overrides}))
+    assert str(spec_side.value) == str(info.value)
 
 
 def test_depth_curves_agree_with_the_table_cells() -> None:

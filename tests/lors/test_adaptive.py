@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lors.errors import ConfigError, ShapeError
-from lors.layers import PARTS, AdaptiveLORS, WeightSpec, is_lors_parameter
+from lors.layers import LORS_PARTS, AdaptiveLORS, WeightSpec, is_lors_parameter
 
 KERNELS = ("materialized", "fused", "factorized")
 SPECS = [WeightSpec("M", 2, 6, 5), WeightSpec("S", 2, 4, 7)]
@@ -54,7 +54,7 @@ def _inputs(
     return xs
 
 
-@pytest.mark.parametrize("parts", PARTS)
+@pytest.mark.parametrize("parts", LORS_PARTS)
 def test_every_layer_starts_as_the_shared_generator(parts: str) -> None:
     torch.manual_seed(0)
     layer = AdaptiveLORS(8, SPECS, 3, 2, [1, 2, 3], parts=parts)
