@@ -35,9 +35,19 @@ def count_model_params(model: nn.Module) -> dict[str, int]:
     counts = {part: _numel(getattr(model, part, None)) for part in DETECTOR_PARTS}
     counts["total"] = _numel(model)
     roi_head = getattr(model, "roi_head", None)
-    shared = 0
-    if roi_head is not None:
-        shared = sum(p.numel() for n, p in roi_head.named_parameters() if is_shared_parameter(n))
+    shared = split_shared_private(roi_head)["shared"] if roi_head is not None else 0
     counts["roi_head_shared"] = shared
     counts["roi_head_private"] = counts["roi_head"] - shared
     return counts
+
+
+def split_shared_private(module: nn.Module) -> dict[str, int]:
+    """Count a module's parameters: ``total``, ``shared`` (the LORS parameters every stage
+    uses, ``lors.layers.is_shared_parameter``) and ``private`` (the rest)."""
+    shared = private = 0
+    for name, param in module.named_parameters():
+        if is_shared_parameter(name):
+            shared += param.numel()
+        else:
+            private += param.numel()
+    return {"total": shared + private, "shared": shared, "private": private}

@@ -25,8 +25,9 @@ from torch import Tensor
 
 from lors.adamixer_knobs import DecoderKnobs, parse_lors_cfg, shape_problems
 from lors.errors import ConfigError
+from lors.model_parts import split_shared_private
 from lors.models.roi_heads.boxes import xyxy_to_xyzr, xyzr_to_xyxy
-from lors.models.roi_heads.mixing_factory import build_mixing, split_shared_private
+from lors.models.roi_heads.mixing_factory import build_mixing
 from lors.models.roi_heads.set_criterion import SetCriterion
 from lors.models.roi_heads.stage import AdaMixerStage
 

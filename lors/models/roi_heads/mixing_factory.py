@@ -11,7 +11,7 @@ from __future__ import annotations
 from torch import nn
 
 from lors.adamixer_knobs import LorsCfg
-from lors.layers import AdaptiveLORS, StaticLORS, WeightSpec, is_shared_parameter
+from lors.layers import AdaptiveLORS, StaticLORS, WeightSpec
 from lors.models.roi_heads.mixing import AdaptiveMixing, PlainGenerators, PlainLinears
 
 
@@ -61,15 +61,3 @@ def build_mixing(
     else:
         out_proj = PlainLinears(flat, content_dim, num_stages)
     return AdaptiveMixing(generator, out_proj, num_groups, in_points, out_points)
-
-
-def split_shared_private(module: nn.Module) -> dict[str, int]:
-    """Count a module's parameters: ``total``, ``shared`` (the LORS parameters every stage
-    uses, ``lors.layers.is_shared_parameter``) and ``private`` (the rest)."""
-    shared = private = 0
-    for name, param in module.named_parameters():
-        if is_shared_parameter(name):
-            shared += param.numel()
-        else:
-            private += param.numel()
-    return {"total": shared + private, "shared": shared, "private": private}
