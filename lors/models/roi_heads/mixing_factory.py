@@ -1,4 +1,4 @@
-"""Build the decoder's mixing block from ``lors_cfg``, and split its parameters shared/private.
+"""Build the decoder's mixing block from ``lors_cfg``.
 
 ``lors_cfg=None``: a plain generator and a plain output projection per stage. Otherwise
 ``adaptive`` puts one ``lors.layers.AdaptiveLORS`` in place of the generators (``M`` and ``S`` of
