@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness import journal
 from harness.executors import EXECUTORS, Executor, job_alive
@@ -111,8 +112,14 @@ def close_vanished(plan: Plan) -> list[PlannedCell]:
     return closed
 
 
-def payload(plan: Plan, pc: PlannedCell, executor: str, wandb_mode: str) -> JobPayload:
-    """The job payload of a planned cell."""
+def payload(
+    plan: Plan,
+    pc: PlannedCell,
+    executor: str,
+    wandb_mode: str,
+    search: Mapping[str, Any] | None = None,
+) -> JobPayload:
+    """The job payload of a planned cell (``search``: the trial that asked for it)."""
     base = pc.cell.base or plan.profile.base
     assert base is not None  # a counts sweep is refused before planning
     return JobPayload(
@@ -130,6 +137,7 @@ def payload(plan: Plan, pc: PlannedCell, executor: str, wandb_mode: str) -> JobP
         data_manifest=pc.data_manifest,
         config_digest=pc.config_digest,
         code_hash=plan.code.source_hash,
+        search=search,
         executor=executor,
         wandb_mode=wandb_mode,
         cwd=str(Path.cwd()),
@@ -154,8 +162,12 @@ def submit(
     statuses: Sequence[str] = ("new",),
     limit: int | None = None,
     wandb_mode: str = "offline",
+    search: Callable[[PlannedCell], Mapping[str, Any] | None] | None = None,
 ) -> Submitted:
     """Submit the cells with one of ``statuses`` (at most ``limit``), under the sweep lock.
+
+    ``search`` names, per cell, the study and trial that asked for it (kept in its record and
+    its W&B tags).
 
     Returns:
         The plan the choice was made from, the cells submitted and the ``executor:job`` keys.
@@ -173,7 +185,8 @@ def submit(
             return Submitted(plan, (), (), None)
         executor.preflight()
         save_code_files(runs_root, plan.code)  # lets harness.status name changed files later
-        payloads = [payload(plan, pc, executor.name, wandb_mode) for pc in chosen]
+        trial = search or (lambda pc: None)
+        payloads = [payload(plan, pc, executor.name, wandb_mode, trial(pc)) for pc in chosen]
         units = executor.units(payloads)
         token = journal.new_token()
         journal.record_submitting(folder, token, executor.name, [u.run_ids for u in units])

@@ -29,6 +29,7 @@ class JobPayload:
         data_manifest: the data manifest the run id includes.
         config_digest: the config digest the run id includes.
         code_hash: the code hash the run id includes.
+        search: ``{"study", "trial"}`` when a search trial asked for this run, else None.
         executor: ``debug``, ``local`` or ``slurm``.
         wandb_mode: ``offline``, ``online`` or ``disabled``.
         cwd: the launcher's working directory (relative data paths start there).
@@ -49,5 +50,6 @@ class JobPayload:
     executor: str
     config_digest: str = ""
     code_hash: str = ""
+    search: Mapping[str, Any] | None = None
     wandb_mode: str = "offline"
     cwd: str = field(default_factory=lambda: str(Path.cwd()))

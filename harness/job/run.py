@@ -96,6 +96,8 @@ def _writer(p: JobPayload, tracker: Tracker, run_dir: Path) -> RecordWriter:
         "run_dir": str(run_dir.relative_to(Path(p.runs_root))),
         "wandb": tracker.record_block(p),
     }
+    if p.search is not None:
+        fields["search"] = dict(p.search)
     return RecordWriter(record_path(run_dir), fields)
 
 

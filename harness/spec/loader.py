@@ -1,8 +1,7 @@
 """``load_spec``: a sweep YAML file -> a validated, frozen :class:`SweepSpec`.
 
 Every problem in the file is collected and raised at once in one :class:`SpecError`. Relative
-paths in a spec (``base``) resolve against the project root: the nearest folder above the spec
-that holds a ``pyproject.toml`` (the spec's own folder when there is none).
+paths (``base``) resolve against the project root (``harness.spec.roots``).
 """
 
 from __future__ import annotations
@@ -14,8 +13,9 @@ from typing import Any
 
 from harness.errors import SpecError
 from harness.spec.expand import axis_values, count_points, expand_cells, label_slug
-from harness.spec.model import Node, Profile, Resources, SweepSpec
+from harness.spec.model import Cases, Node, Profile, Resources, SweepSpec
 from harness.spec.parse_axes import AxesParser
+from harness.spec.parse_search import check_search, parse_search
 from harness.spec.parse_table import check_table_axes, parse_table
 from harness.spec.reading import (
     SWEEP_NAME,
@@ -42,6 +42,7 @@ TOP_KEYS: tuple[str, ...] = (
     "seeds",
     "seed_key",
     "table",
+    "search",
 )
 PROFILE_KEYS: tuple[str, ...] = (
     "description",
@@ -81,7 +82,8 @@ def load_spec(path: str | Path) -> SweepSpec:
     problems = Problems()
     raw = read_yaml(path, problems)
     # a file that is not YAML or not a mapping: nothing more to check
-    checked = not problems and check_keys(raw, "", TOP_KEYS, problems, required=("name", "axes"))
+    required = ("name",) if isinstance(raw, dict) and "search" in raw else ("name", "axes")
+    checked = not problems and check_keys(raw, "", TOP_KEYS, problems, required=required)
     if not checked and not isinstance(raw, dict):
         raise SpecError(path, problems.items)
     spec = _parse(raw, path, problems)
@@ -104,7 +106,12 @@ def _parse(raw: dict[str, Any], path: Path, problems: Problems) -> SweepSpec:
         )
     profiles = _profiles(raw.get("profiles"), base, root, runs, problems)
     parser = AxesParser(problems, tuple(profiles), root)
-    axes = parser.node(raw.get("axes"), "axes")
+    search = parse_search(raw["search"], problems) if "search" in raw else None
+    if "search" in raw and "axes" in raw:
+        problems.add(
+            "axes", "a spec has axes or a search block, not both (its cells come from one)"
+        )
+    axes = parser.node(raw.get("axes"), "axes") if "search" not in raw else Cases("trial", ())
     for where in parser.cases_with_base[1:]:
         problems.add(
             where,
@@ -136,12 +143,16 @@ def _parse(raw: dict[str, Any], path: Path, problems: Problems) -> SweepSpec:
         seed_key=str(seed_key),
         table=table,
         default_profile=default,
+        search=search,
     )
 
 
 def _check_spec(spec: SweepSpec, problems: Problems) -> None:
     """What needs the whole spec: profile subsets, table axes, labels, and every cell's config."""
     profiles, table, default = spec.profiles, spec.table, spec.default_profile
+    if spec.search is not None:
+        check_search(spec, problems)
+        return
     for profile in profiles.values():
         _check_subset(spec, profile, problems)
     if default not in profiles:

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.spec.search_model import SearchSpec
 
 RESOURCE_KEYS: tuple[str, ...] = ("gpus", "cpus", "mem_gb", "timeout_min")
 TABLE_KINDS: tuple[str, ...] = ("runs", "counts")
@@ -215,6 +218,8 @@ class SweepSpec:
         seed_key: the config key each seed is written to.
         table: the ``table`` block, or None.
         default_profile: the profile used when none is asked for.
+        search: the ``search`` block (``harness.spec.search``), or None; a search spec has no
+            axes of its own: ``harness.search`` makes its cells from the study's trials.
     """
 
     name: str
@@ -226,6 +231,7 @@ class SweepSpec:
     seed_key: str = "randomness.seed"
     table: TableSpec | None = None
     default_profile: str = "paper"
+    search: SearchSpec | None = None
 
     def profile(self, name: str | None = None) -> Profile:
         """The profile of that name (the default profile for None).

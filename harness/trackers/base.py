@@ -47,6 +47,13 @@ class DisabledTracker(Tracker):
         return {"id": payload.run_id, "mode": self.mode, "dir": None, "synced": False}
 
 
+def _search_tags(payload: JobPayload) -> list[str]:
+    """``study:<name>`` and ``trial:<n>`` for a run a search trial asked for."""
+    if payload.search is None:
+        return []
+    return [f"study:{payload.search.get('study')}", f"trial:{payload.search.get('trial')}"]
+
+
 class WandbTracker(Tracker):
     """W&B through mmengine's visualizer; W&B run id = run id, ``resume="allow"``, so every
     attempt continues the same W&B run. Files go to ``<run folder>/wandb``.
@@ -74,7 +81,7 @@ class WandbTracker(Tracker):
             "name": f"{payload.sweep}/{payload.label}",
             "group": f"{payload.sweep}/{payload.profile}",
             "job_type": payload.profile,
-            "tags": [payload.sweep, payload.profile],
+            "tags": [payload.sweep, payload.profile, *_search_tags(payload)],
             "config": {
                 "harness": {
                     "sweep": payload.sweep,
