@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-slurm test-latex lint bench clean-venv
+.PHONY: setup test test-slurm test-latex test-postgres lint bench clean-venv
 
 setup:
 	@$(PYTHON) tools/bootstrap.py
@@ -17,6 +17,10 @@ test-slurm:
 
 test-latex:
 	$(PY) -m pytest -q -m latex -p no:cacheprovider
+
+test-postgres:
+	tools/postgres.sh up
+	LORS_POSTGRES_URL=$$(tools/postgres.sh url) $(PY) -m pytest -q -m postgres -p no:cacheprovider
 
 lint:
 	$(VENV)/bin/ruff check .
