@@ -19,10 +19,18 @@ from harness.spec.search_model import SearchParam, SearchSpec
 TRIAL_AXIS = "trial"
 
 
+def stored_choice(value: Any) -> Any:
+    """A categorical value as the study stores it: a list (K per stage) by its label, ``1-2-3``
+    (storages keep only scalars; labels are distinct, the loader checks)."""
+    return value_label(list(value)) if isinstance(value, tuple | list) else value
+
+
 def distribution(param: SearchParam) -> optuna.distributions.BaseDistribution:
-    """Optuna's distribution of one parameter (lists of a categorical become tuples)."""
+    """Optuna's distribution of one parameter (a list choice goes by its label)."""
     if param.kind == "categorical":
-        return optuna.distributions.CategoricalDistribution(list(param.choices))
+        return optuna.distributions.CategoricalDistribution(
+            [stored_choice(c) for c in param.choices]
+        )
     assert param.low is not None and param.high is not None
     if param.kind == "int":
         step = int(param.step or 1)
@@ -39,13 +47,17 @@ def distributions(search: SearchSpec) -> dict[str, optuna.distributions.BaseDist
     return {p.name: distribution(p) for p in search.space}
 
 
+def value_of(param: SearchParam, stored: Any) -> Any:
+    """A parameter's config value from what the study stored (a list choice from its label)."""
+    for choice in param.choices:
+        if isinstance(choice, tuple) and stored_choice(choice) == stored:
+            return list(choice)
+    return list(stored) if isinstance(stored, tuple) else stored
+
+
 def overrides(search: SearchSpec, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The dotted config overrides of a trial's parameters (tuples back to lists)."""
-    out = {}
-    for p in search.space:
-        value = params[p.name]
-        out[p.key] = list(value) if isinstance(value, tuple) else value
-    return out
+    """The dotted config overrides of a trial's parameters."""
+    return {p.key: value_of(p, params[p.name]) for p in search.space}
 
 
 def trial_label(search: SearchSpec, params: Mapping[str, Any]) -> str:
@@ -53,8 +65,8 @@ def trial_label(search: SearchSpec, params: Mapping[str, Any]) -> str:
     not its number, so equal configs share a label and a run)."""
     parts = []
     for p in search.space:
-        value = params[p.name]
-        shown = value_label(list(value) if isinstance(value, tuple) else value)
+        value = value_of(p, params[p.name])
+        shown = value_label(value)
         if isinstance(value, float):
             shown = f"{value:.6g}"
         parts.append(f"{p.name}={shown}")

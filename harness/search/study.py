@@ -9,6 +9,7 @@ from typing import Any, cast
 import optuna
 
 from harness.errors import HarnessError
+from harness.search.space import stored_choice
 from harness.search.storage import open_storage
 from harness.spec.model import SweepSpec
 from harness.spec.search_model import SearchParam, SearchSpec, edge_values
@@ -23,7 +24,7 @@ def study_name(spec: SweepSpec, profile: str) -> str:
 
 def _grid_values(param: SearchParam) -> list[Any]:
     if param.kind == "categorical":
-        return edge_values(param)
+        return [stored_choice(c) for c in param.choices]
     assert param.low is not None and param.high is not None
     step = param.step or 1
     count = int((param.high - param.low) // step) + 1
