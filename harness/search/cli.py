@@ -24,7 +24,7 @@ from harness.executors import EXECUTORS, default_executor, make_executor
 from harness.identity import REPO, profile_config
 from harness.layout import runs_root, submitit_dir, sweep_dir
 from harness.plan import format_table, make_plan
-from harness.search.controller import Controller, decoder_budget
+from harness.search.controller import Controller, decoder_budget, ended_count
 from harness.search.space import overrides
 from harness.search.storage import shown
 from harness.search.study import load_study
@@ -160,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(parameter_range(spec, edge_budgets(spec, profile)))
     if args.dry_run:
         study = load_study(spec, profile, folder, create=False)
-        ended = sum(1 for t in study.get_trials(deepcopy=False) if t.state.is_finished())
+        ended = ended_count(study)
         print(f"dry run: {ended} trials ended so far; nothing was written")
         return 0
     if search.storage != "journal":  # an unreachable database: one line, before data or runs

@@ -40,6 +40,13 @@ from lors.errors import LorsError
 logger = logging.getLogger(__name__)
 RUNNING = optuna.trial.TrialState.RUNNING
 LOCK_NAME = ".search.lock"
+ABANDONED = "abandoned"  # user attribute of a trial a killed controller left half-asked
+
+
+def ended_count(study: optuna.Study) -> int:
+    """Trials that count as ended: finished ones, less the abandoned (asked again)."""
+    trials = study.get_trials(deepcopy=False)
+    return sum(1 for t in trials if t.state.is_finished() and ABANDONED not in t.user_attrs)
 
 
 class SearchBusyError(HarnessError):
@@ -127,7 +134,7 @@ class Controller:
             self._report_resume(study, n_trials)
             while True:
                 running = self._running(study)
-                ended = sum(1 for t in study.get_trials(deepcopy=False) if t.state.is_finished())
+                ended = ended_count(study)
                 if ended >= n_trials and not running:
                     return study
                 self._ask(study, running, n_trials - ended - len(running))
@@ -139,7 +146,7 @@ class Controller:
 
     def _report_resume(self, study: optuna.Study, n_trials: int) -> None:
         trials = study.get_trials(deepcopy=False)
-        ended = sum(1 for t in trials if t.state.is_finished())
+        ended = ended_count(study)
         running = sum(1 for t in trials if t.state == RUNNING)
         if ended >= n_trials and not running:
             self.out(f"study {study.study_name}: complete ({ended} trials ended); nothing to train")
@@ -150,8 +157,17 @@ class Controller:
             )
 
     def _running(self, study: optuna.Study) -> dict[int, optuna.trial.FrozenTrial]:
-        states = (RUNNING,)
-        return {t.number: t for t in study.get_trials(deepcopy=False, states=states)}
+        """The trials in flight; one a killed controller left half-asked (its parameters not
+        all stored, so never submitted) is closed as abandoned and does not count."""
+        out = {}
+        for t in study.get_trials(deepcopy=False, states=(RUNNING,)):
+            if set(t.params) == set(self.dists):
+                out[t.number] = t
+                continue
+            _attr(study, t, ABANDONED, "asked by a controller that was killed before submitting")
+            study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+            self.out(f"trial {t.number}: abandoned half-asked by a killed controller; asking again")
+        return out
 
     def _ask(
         self, study: optuna.Study, running: dict[int, optuna.trial.FrozenTrial], room: int
