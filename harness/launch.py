@@ -94,6 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     spec = load_spec(args.spec)
     profile = spec.profile(args.profile)
+    if spec.search is not None:
+        raise HarnessError(
+            f"{spec.path}: a search spec: its cells come from a study; run "
+            f"python -m harness.search {args.spec}"
+        )
     if spec.table is not None and spec.table.kind == "counts":
         raise HarnessError(
             f"{spec.path}: table.kind is 'counts': its cells come from lors.counting; "

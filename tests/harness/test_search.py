@@ -213,3 +213,11 @@ def test_bad_search_block_is_one_line_and_creates_nothing(
     assert len(errors) == 1 and bad[1] in errors[0] and bad[2] in errors[0], out.stderr
     assert str(spec) in errors[0] or "ranks.yaml" in errors[0]
     assert not runs.exists() and not (REPO / "data" / "smoke").is_relative_to(tmp_path)
+
+
+def test_launch_points_a_search_spec_to_harness_search() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "harness.launch", str(RANKS), "--dry-run"],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert out.returncode == 2 and "python -m harness.search" in out.stderr
