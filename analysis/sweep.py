@@ -53,8 +53,9 @@ class SweepInputs:
 
 
 def has_table(spec_path: Path) -> bool:
-    """Whether a spec has a ``table`` block (``--all`` skips the specs that do not)."""
-    return load_spec(spec_path).table is not None
+    """Whether a spec has a table: a ``table`` block or a ``search`` (``--all`` skips the rest)."""
+    spec = load_spec(spec_path)
+    return spec.table is not None or spec.search is not None
 
 
 def load_sweep(spec_path: Path, profile: str | None, runs_root: Path) -> SweepInputs:
@@ -71,6 +72,10 @@ def load_sweep(spec_path: Path, profile: str | None, runs_root: Path) -> SweepIn
             name the file: the caller adds it).
     """
     spec = load_spec(spec_path)
+    if spec.search is not None:  # a study: its rows are the configs it trained
+        from analysis.search import search_inputs
+
+        return search_inputs(spec, spec_path, profile or spec.default_profile, runs_root)
     block = spec.table
     if block is None:
         raise TableSpecError(

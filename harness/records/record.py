@@ -132,10 +132,17 @@ class RunRecord:
         return max(starts) if starts else (self.created or "")
 
     def value(self, key: str) -> float | None:
-        """The raw value of a metric key (``bbox_mAP``) or parameter key (``params.total``)."""
+        """The raw value of a metric key (``bbox_mAP``), a parameter key (``params.total``) or
+        ``history.<result>`` (that numeric result of the last evaluation); None when absent."""
         if key.startswith("params."):
             count = self.params.get(key.removeprefix("params."))
             return None if count is None else float(count)
+        if key.startswith("history."):
+            last = self.history[-1] if self.history else {}
+            found = last.get(key.removeprefix("history."))
+            if isinstance(found, int | float) and not isinstance(found, bool):
+                return float(found)
+            return None
         return self.metrics.get(key)
 
 

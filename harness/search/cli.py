@@ -125,7 +125,9 @@ def front(study: optuna.Study, search: SearchSpec) -> str:
 
 def _prepare_data(spec: SweepSpec, profile: str, root: Path) -> None:
     assert spec.search is not None
-    probe = make_plan(replace(spec, axes=probe_axes(spec.search)), profile, root).cells[:1]
+    edges = probe_axes(spec.search)
+    one = replace(edges, items=edges.items[:1])  # the data are the profile's, any cell will do
+    probe = make_plan(replace(spec, axes=one), profile, root).cells[:1]
     for line in make_synthetic_data(probe, Path.cwd()):
         print(line)
     problems = missing_data(probe)

@@ -151,9 +151,10 @@ class Controller:
         if ended >= n_trials and not running:
             self.out(f"study {study.study_name}: complete ({ended} trials ended); nothing to train")
         elif trials:
+            adopted = " (adopted: their runs are followed, not resubmitted)" if running else ""
             self.out(
                 f"study {study.study_name}: resuming with {ended} trials ended and {running} in "
-                f"flight (adopted: their runs are followed, not resubmitted)"
+                f"flight{adopted}"
             )
 
     def _running(self, study: optuna.Study) -> dict[int, optuna.trial.FrozenTrial]:
@@ -274,17 +275,9 @@ class Controller:
 
 
 def objective_value(record: RunRecord | None, metric: str) -> float | None:
-    """A record's value of an objective: a metric, a parameter count, or ``history.<result>``
-    (that result in the last evaluation)."""
-    if record is None:
-        return None
-    if metric.startswith("history."):
-        last = record.history[-1] if record.history else {}
-        value = last.get(metric.removeprefix("history."))
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        return None
-    return record.value(metric)
+    """A record's value of an objective (``RunRecord.value``: a metric, a parameter count, or
+    ``history.<result>``)."""
+    return None if record is None else record.value(metric)
 
 
 def _attr(study: optuna.Study, trial: optuna.trial.FrozenTrial, key: str, value: Any) -> None:

@@ -88,6 +88,15 @@ def test_study_end_to_end_resumed_and_extended(tmp_path: Path) -> None:
     _check_nothing_twice(runs, 6)
     if len({t.params["hidden"] for t in _study(runs).trials}) < 6:
         assert "costs nothing" in first.stdout  # a repeated config reused its run
+    table = subprocess.run(
+        [sys.executable, "analysis/make_tables.py", str(TINY), "--runs-dir", str(runs),
+         "--out", str(tmp_path / "out"), "--no-figures", "--format", "md", "--show"],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert table.returncode == 0, table.stderr
+    rows = [line for line in table.stdout.splitlines() if line.startswith("| hidden=")]
+    configs = {t.params["hidden"] for t in _study(runs).trials}
+    assert len(rows) == len(configs) and sum("(front)" in r for r in rows) >= 1, table.stdout
     second = _search(TINY, runs)
     assert second.returncode == 0, second.stderr
     assert "complete (6 trials ended); nothing to train" in second.stdout
