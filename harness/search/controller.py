@@ -209,7 +209,8 @@ class Controller:
         def trial_of(pc: PlannedCell) -> dict[str, Any]:
             return {"study": study.study_name, "trial": number_of[pc.cell.coords[TRIAL_AXIS]]}
 
-        done = submit(spec, self.profile.name, self.runs_root, self.executor, ("new",),
+        # stale: a run made with other code or config than today's: a trial runs with today's
+        done = submit(spec, self.profile.name, self.runs_root, self.executor, ("new", "stale"),
                       wandb_mode=self.wandb_mode, search=trial_of)  # fmt: skip
         by_case: dict[str, list[PlannedCell]] = {}
         for pc in done.plan.cells:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,8 +35,10 @@ def _grid_values(param: SearchParam) -> list[Any]:
     return [kind(param.low + i * step) for i in range(count)]
 
 
-def make_sampler(search: SearchSpec) -> optuna.samplers.BaseSampler:
-    """The spec's sampler, seeded when the spec gives a seed."""
+def make_sampler(search: SearchSpec, offset: int = 0) -> optuna.samplers.BaseSampler:
+    """The spec's sampler, seeded when the spec gives a seed (plus ``offset``: the trials a
+    resumed study already has, so it goes on with new draws instead of replaying the first)."""
+    search = replace(search, seed=None if search.seed is None else search.seed + offset)
     if search.sampler == "random":
         return optuna.samplers.RandomSampler(seed=search.seed)
     if search.sampler == "nsga2":
@@ -77,6 +80,8 @@ def load_study(spec: SweepSpec, profile: str, folder: Path, create: bool = True)
         )
     except ValueError as exc:
         raise HarnessError(f"{spec.path}: search: study {name!r}: {exc}") from None
+    if study.trials and search.seed is not None:
+        study.sampler = make_sampler(search, offset=len(study.trials))
     stored = [d.name.lower() for d in study.directions]
     if stored != search.directions:
         raise HarnessError(

@@ -230,3 +230,20 @@ def test_launch_points_a_search_spec_to_harness_search() -> None:
         capture_output=True, text=True, cwd=REPO, check=False,
     )  # fmt: skip
     assert out.returncode == 2 and "python -m harness.search" in out.stderr
+
+
+@pytest.mark.slow
+def test_a_study_resumed_after_a_code_change_retrains_what_it_asks(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    spec = tmp_path / "search.yaml"
+    spec.write_text(TINY.read_text().replace("trials: 6", "trials: 2"))
+    first = _search(spec, runs)
+    assert first.returncode == 0, first.stderr
+    # other code: the done runs are older runs now; a trial asking their config trains again
+    changed = subprocess.run(
+        _cmd(spec, runs, "--trials", "4"), capture_output=True, text=True, timeout=600,
+        check=False, cwd=REPO, env={**os.environ, "LORS_CODE_HASH": "other-code"},
+    )  # fmt: skip
+    assert changed.returncode == 0, changed.stderr
+    assert "4 complete, 0 failed of 4 trials" in changed.stdout
+    assert "costs nothing" not in changed.stdout.split("resuming with", 1)[1]
