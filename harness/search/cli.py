@@ -1,7 +1,8 @@
 """CLI: an Optuna study over a search spec's knobs, each trial a harness run.
 
     python -m harness.search SPEC [--profile P] [--trials N] [--executor debug|local|slurm]
-        [--parallel N] [--wandb offline|online|disabled] [--poll S] [--dry-run] [--runs-dir DIR]
+        [--parallel N] [--wandb offline|online|disabled] [--poll S] [--dry-run] [--detach]
+        [--follow] [--runs-dir DIR]
 
 Runs the study until N trials have ended (default: the spec's ``search.trials``), with a line per
 event, then prints the Pareto front (the best trial for one objective) and the optuna-dashboard
@@ -12,6 +13,7 @@ that equals a done run costs nothing. Bad input: one line on stderr, exit code 2
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +26,7 @@ from harness.executors import EXECUTORS, default_executor, make_executor
 from harness.identity import REPO, profile_config
 from harness.layout import runs_root, submitit_dir, sweep_dir
 from harness.plan import format_table, make_plan
+from harness.search.background import LOG_NAME, detach, follow, holder
 from harness.search.controller import Controller, decoder_budget, ended_count
 from harness.search.space import overrides
 from harness.search.storage import shown
@@ -58,6 +61,8 @@ def parser() -> OneLineParser:
     p.add_argument("--parallel", type=_trials, help="local: concurrent runs")
     p.add_argument("--wandb", choices=TRACKER_MODES, default="offline", help="W&B mode (offline)")
     p.add_argument("--poll", type=float, default=5.0, help="seconds between looks at the runs")
+    p.add_argument("--detach", action="store_true", help="run the controller in the background")
+    p.add_argument("--follow", action="store_true", help="print a background controller's log")
     p.add_argument(
         "--dry-run", action="store_true", help="print the space and study; write nothing"
     )
@@ -152,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert search is not None
     root = runs_root(args.runs_dir)
     folder = sweep_dir(root, spec.name, profile)
+    if args.follow:
+        return follow(folder)
     n_trials = args.trials or search.trials
     objectives = ", ".join(f"{o.direction} {o.metric}" for o in search.objectives)
     print(
@@ -168,6 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if search.storage != "journal":  # an unreachable database: one line, before data or runs
         load_study(spec, profile, folder)
     _prepare_data(spec, profile, root)
+    if args.detach and holder(folder) is None:  # checked and ready: the rest goes to the log
+        pid = detach(list(sys.argv[1:] if argv is None else argv), folder)
+        print(f"detached: controller {pid}, log {folder / LOG_NAME}")
+        print(f"follow it: python -m harness.search {args.spec} --profile {profile} --follow")
+        return 0
     name = args.executor or default_executor()
     executor = make_executor(
         name,
