@@ -21,9 +21,8 @@ from harness.layout import sweep_dir
 from harness.records.record import RunRecord, read_run_record
 from harness.records.store import record_path, scan_sweep
 from harness.spec.model import SweepSpec, TableSpec
-from harness.spec.search_model import SearchSpec
+from harness.spec.search_model import TRIAL_AXIS, SearchSpec
 
-TRIAL_AXIS = "trial"
 SHOWN = ("bbox_mAP", "params.roi_head")  # what the Pareto figure needs, shown in any case
 FRONT = " (front)"
 

@@ -27,13 +27,12 @@ from harness.executors.base import Executor
 from harness.identity import profile_config
 from harness.layout import sweep_dir
 from harness.plan import PlannedCell
-from harness.records.record import RunRecord
-from harness.search.space import TRIAL_AXIS, distributions, overrides, trial_axes, trial_label
+from harness.search.space import distributions, overrides, trial_axes, trial_label
 from harness.search.storage import clear_stale_lock
 from harness.search.study import load_study
 from harness.spec.config import apply_overrides
 from harness.spec.model import SweepSpec
-from harness.spec.search_model import ANALYTIC, SearchSpec
+from harness.spec.search_model import ANALYTIC, TRIAL_AXIS, SearchSpec
 from harness.submit import submit
 from lors.errors import LorsError
 
@@ -268,17 +267,11 @@ class Controller:
     def _values(self, cells: Sequence[PlannedCell]) -> list[float] | None:
         out = []
         for objective in self.search.objectives:
-            got = [objective_value(pc.record, objective.metric) for pc in cells]
+            got = [pc.record.value(objective.metric) if pc.record else None for pc in cells]
             if any(v is None for v in got):
                 return None
             out.append(sum(v for v in got if v is not None) / len(got))
         return out
-
-
-def objective_value(record: RunRecord | None, metric: str) -> float | None:
-    """A record's value of an objective (``RunRecord.value``: a metric, a parameter count, or
-    ``history.<result>``)."""
-    return None if record is None else record.value(metric)
 
 
 def _attr(study: optuna.Study, trial: optuna.trial.FrozenTrial, key: str, value: Any) -> None:

@@ -14,9 +14,7 @@ import optuna
 
 from harness.spec.model import Case, Cases
 from harness.spec.reading import value_label
-from harness.spec.search_model import SearchParam, SearchSpec
-
-TRIAL_AXIS = "trial"
+from harness.spec.search_model import TRIAL_AXIS, SearchParam, SearchSpec
 
 
 def stored_choice(value: Any) -> Any:

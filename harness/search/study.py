@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
@@ -13,7 +12,7 @@ from harness.errors import HarnessError
 from harness.search.space import stored_choice
 from harness.search.storage import open_storage
 from harness.spec.model import SweepSpec
-from harness.spec.search_model import SearchParam, SearchSpec, edge_values
+from harness.spec.search_model import SearchParam, SearchSpec
 
 MAX_GRID = 100_000
 
@@ -89,8 +88,3 @@ def load_study(spec: SweepSpec, profile: str, folder: Path, create: bool = True)
             f"the spec now says {search.directions}; give the spec another name for a new study"
         )
     return study
-
-
-def edge_count(search: SearchSpec) -> int:
-    """How many edge combinations the dry run walks for the parameter range."""
-    return len(list(itertools.product(*(edge_values(p) for p in search.space))))

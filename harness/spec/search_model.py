@@ -48,6 +48,7 @@ ANALYTIC = {"params.roi_head": "total", "params.roi_head_shared": "shared",
 OPERATORS = ("<=", ">=", "<", ">")
 STORAGE_SCHEMES = ("journal", "sqlite://", "postgresql://", "postgresql+psycopg2://")
 MAX_TRIALS = 10_000
+TRIAL_AXIS = "trial"  # the axis of a study's cells: one case per config its trials ask
 HISTORY = re.compile(r"history\.[A-Za-z_][\w/]*")  # a result of the last evaluation
 
 
