@@ -71,7 +71,9 @@ def poll(cells: Sequence[PlannedCell], sweep: Path) -> tuple[Tally, dict[str, st
         c.run_id: run_status(c.run_id, records[c.run_id], journal, alive)[0] or "queued"
         for c in cells
     }
-    counts = [sum(s == k for s in states.values()) for k in ("done", "running", "queued", "failed")]
+    # a pruned run ended as its search wanted: it counts with the done ones
+    kinds = (("done", "pruned"), ("running",), ("queued",), ("failed",))
+    counts = [sum(s in k for s in states.values()) for k in kinds]
     return Tally(*counts), states
 
 

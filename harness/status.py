@@ -9,16 +9,21 @@ Reads records, the journal and the queue (``squeue``, the process table); writes
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from harness.cli import OneLineParser, add_common, run_cli, setup_logging
-from harness.layout import runs_root
+from harness.errors import RecordError
+from harness.layout import runs_root, sweep_dir
 from harness.plan import Plan, PlannedCell, render_plan
 from harness.plan.render import Column, plan_columns
 from harness.records.diff import describe
-from harness.records.record import RunRecord
+from harness.records.record import RunRecord, read_run_record
 from harness.records.schema import METRIC_KEYS
+from harness.records.store import record_path, scan_sweep
 from harness.spec import load_spec
+from harness.spec.model import Case, Cases, SweepSpec
+from harness.spec.search_model import TRIAL_AXIS
 from harness.submit import live_plan
 
 
@@ -73,6 +78,43 @@ def stale_reasons(plan: Plan, runs_root: Path) -> str:
     return "\n".join(out)
 
 
+def pruned_notes(cells: Sequence[PlannedCell]) -> str:
+    """For every pruned cell: where its trial's pruner stopped it, and what a later trial does."""
+    out = []
+    for pc in cells:
+        stop = pc.record.pruned if pc.status == "pruned" and pc.record is not None else None
+        if stop:
+            ckpt = pc.record.checkpoint if pc.record is not None else None
+            out.append(
+                f"--- pruned: {pc.cell.label} (run {pc.run_id}): pruned at step {stop.get('step')} "
+                f"(iteration {stop.get('iter')}) by trial {stop.get('trial')}; a later trial of "
+                f"this config that is not pruned there continues from {ckpt or 'the start'}"
+            )
+    return "\n".join(out)
+
+
+def trial_cells(spec: SweepSpec, profile: str, root: Path) -> SweepSpec:
+    """A search spec with one case per config its study ran (from the run folders' records: a
+    search has no grid to plan)."""
+    assert spec.search is not None
+    search = spec.search.for_profile(profile)
+    cases: dict[str, Case] = {}
+    for folders in scan_sweep(sweep_dir(root, spec.name, profile)).values():
+        for folder in folders.values():
+            try:
+                record = read_run_record(record_path(folder))
+            except RecordError:
+                continue
+            label = record.coords.get(TRIAL_AXIS) if record is not None else None
+            if record is None or label is None or label in cases:
+                continue
+            keys = {
+                p.key: record.overrides[p.key] for p in search.space if p.key in record.overrides
+            }
+            cases[label] = Case(label, keys)
+    return replace(spec, search=search, axes=Cases(TRIAL_AXIS, tuple(cases.values())))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the status CLI; returns the exit code."""
     p = OneLineParser(prog="python -m harness.status", description=__doc__.split("\n")[0])
@@ -82,9 +124,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose)
     spec = load_spec(args.spec)
     root = runs_root(args.runs_dir)
-    plan = live_plan(spec, spec.profile(args.profile).name, root)
+    profile = spec.profile(args.profile).name
+    if spec.search is not None:
+        spec = trial_cells(spec, profile, root)
+    plan = live_plan(spec, profile, root)
     print(render_plan(plan, status_columns()))
-    for block in (stale_reasons(plan, root), failure_tails(plan.cells, args.tail)):
+    blocks = (
+        stale_reasons(plan, root),
+        pruned_notes(plan.cells),
+        failure_tails(plan.cells, args.tail),
+    )
+    for block in blocks:
         if block:
             print(block)
     return 0

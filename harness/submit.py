@@ -163,11 +163,13 @@ def submit(
     limit: int | None = None,
     wandb_mode: str = "offline",
     search: Callable[[PlannedCell], Mapping[str, Any] | None] | None = None,
+    choose: Callable[[PlannedCell], bool] | None = None,
 ) -> Submitted:
     """Submit the cells with one of ``statuses`` (at most ``limit``), under the sweep lock.
 
     ``search`` names, per cell, the study and trial that asked for it (kept in its record and
-    its W&B tags).
+    its W&B tags). ``choose`` picks further cells of the plan made under the lock (a search
+    resubmits a vanished run or continues a pruned one).
 
     Returns:
         The plan the choice was made from, the cells submitted and the ``executor:job`` keys.
@@ -180,7 +182,8 @@ def submit(
         plan = live_plan(spec, profile, runs_root)
         for pc in close_vanished(plan):
             logger.warning("%s: %s", pc.cell.label, pc.note)
-        chosen = plan.select(tuple(statuses))[: limit if limit is not None else None]
+        wanted = [c for c in plan.cells if c.status in statuses or (choose and choose(c))]
+        chosen = wanted[: limit if limit is not None else None]
         if not chosen:
             return Submitted(plan, (), (), None)
         executor.preflight()

@@ -96,8 +96,8 @@ def _writer(p: JobPayload, tracker: Tracker, run_dir: Path) -> RecordWriter:
         "run_dir": str(run_dir.relative_to(Path(p.runs_root))),
         "wandb": tracker.record_block(p),
     }
-    if p.search is not None:
-        fields["search"] = dict(p.search)
+    if p.search is not None:  # the record names the trial; how it prunes stays in the payload
+        fields["search"] = {k: p.search[k] for k in ("study", "trial") if k in p.search}
     return RecordWriter(record_path(run_dir), fields)
 
 
@@ -132,8 +132,17 @@ def _limit_threads(p: JobPayload) -> None:
         os.environ["OMP_NUM_THREADS"] = str(p.resources.cpus)
 
 
+def _prune_hook(p: JobPayload, writer: RecordWriter | None) -> Any:
+    """The hook that reports to a pruned study's trial, when the payload asks for one."""
+    if p.search is None or not p.search.get("prune"):
+        return None
+    from harness.job.prune import PruneHook
+
+    return PruneHook(writer, p.search)
+
+
 def run_cell(p: JobPayload) -> str:
-    """Train and evaluate one cell; returns the run's status (``done`` or ``failed``)."""
+    """Train and evaluate one cell; returns the run's status (``done``, ``failed``, ``pruned``)."""
     global _CURRENT
     os.chdir(p.cwd)
     _limit_threads(p)
@@ -168,7 +177,12 @@ def run_cell(p: JobPayload) -> str:
         runner = _build_runner(cfg)
         hook = RecordHook(writer, tracker)
         runner.register_hook(hook)
+        pruner = _prune_hook(p, writer)
+        if pruner is not None:
+            runner.register_hook(pruner)
         runner.train()
+        if pruner is not None and pruner.pruned:
+            return "pruned"  # the hook closed the attempt, with the checkpoint it stopped at
         if runner._val_loop is not None and hook.last_eval_iter != runner.iter:
             runner.val()  # resumed from the final checkpoint: evaluate what it holds
             hook.final_summary(runner)

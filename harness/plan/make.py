@@ -4,7 +4,8 @@ Each cell's identity comes from ``harness.identity`` and its records from
 ``harness.records.match``; its status from the current record, the submission journal and, when
 the caller passes it, which jobs are still alive:
 
-- ``done`` / ``failed``: the current record says so;
+- ``done`` / ``failed`` / ``pruned``: the current record says so (``pruned``: a search's pruner
+  stopped the run; a later trial of the same config may continue it);
 - ``running``: the current record says running and its job is alive (or liveness is unknown);
 - ``queued``: submitted (journal) or recorded as queued, and the job is alive (or unknown);
 - ``failed`` too when the record or journal names a job that is gone without finishing;
@@ -43,7 +44,7 @@ class PlannedCell:
     Args:
         cell: the spec's cell.
         run_id: the run id of the cell's resolved config, data and code.
-        status: one of new, queued, running, done, failed, stale.
+        status: one of new, queued, running, done, failed, stale, pruned.
         run_dir: the run folder of this run id (it may not exist yet).
         record_path: the record of this run when it exists; for ``stale``, the older record
             shown in its place; else None.
@@ -71,6 +72,17 @@ class PlannedCell:
     overrides: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     changed: tuple[str, ...] = ()
     config_digest: str = ""
+
+    @property
+    def vanished(self) -> bool:
+        """Failed because its job ended without finishing it (killed, cancelled, lost), not by
+        an error of the run's own: resubmitting it resumes from its last checkpoint."""
+        if self.status != "failed":
+            return False
+        if self.record is None:  # the journal's job died before a record existed
+            return self.job is not None and self.note.startswith(f"job {self.job} ended")
+        last = self.record.attempts[-1] if self.record.attempts else None
+        return last is not None and last.exit in (None, "killed")
 
 
 @dataclass(frozen=True)
@@ -132,7 +144,7 @@ def run_status(
         if alive is not None and job is not None and not alive.get(job, False):
             return "failed", job, f"job {job} ended while the run was {status}"
         return status, job, ""
-    return (status if status in ("done", "failed") else "failed"), job, ""
+    return (status if status in ("done", "failed", "pruned") else "failed"), job, ""
 
 
 Liveness = Mapping[str, bool] | Callable[[set[str]], Mapping[str, bool]]

@@ -76,6 +76,7 @@ class RunRecord:
         error_tail: the last lines of a failed run's log.
         overrides: the dotted keys the cell set.
         search: ``{"study", "trial"}`` when the run is a search trial.
+        pruned: ``{"trial", "step", "iter", "value"}`` when a search's pruner stopped the run.
         updated / created: ISO-8601 times.
         schema: the schema the file was written in (1 or 2).
     """
@@ -104,6 +105,7 @@ class RunRecord:
     error_tail: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     search: Mapping[str, Any] | None = None
+    pruned: Mapping[str, Any] | None = None
     updated: str | None = None
     created: str | None = None
     schema: int = SCHEMA
@@ -227,6 +229,7 @@ def _parse(raw: Any, path: Path | None) -> RunRecord:
         error_tail=_opt(raw, "error_tail", str),
         overrides=_opt(raw, "overrides", dict) or {},
         search=_opt(raw, "search", dict),
+        pruned=_opt(raw, "pruned", dict),
         updated=_opt(raw, "updated", str),
         created=_opt(raw, "created", str),
         schema=schema,

@@ -9,11 +9,14 @@ from __future__ import annotations
 SCHEMA = 2  # 2 adds the ``identity`` block; schema 1 files are migrated on read
 SCHEMAS_READ: tuple[int, ...] = (1, 2)
 RECORD_NAME = "record.json"
-RECORD_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
-PLAN_STATUSES: tuple[str, ...] = ("new", "queued", "running", "done", "failed", "stale")
+# pruned: a search's pruner stopped the run early (its checkpoint lets a later trial continue it)
+RECORD_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed", "pruned")
+PLAN_STATUSES: tuple[str, ...] = (
+    "new", "queued", "running", "done", "failed", "stale", "pruned",
+)  # fmt: skip
 # A table cell's statuses: the plan's, plus a record the analysis could not read.
 CELL_STATUSES: tuple[str, ...] = (*PLAN_STATUSES, "corrupt")
-EXITS: tuple[str, ...] = ("completed", "failed", "timeout", "preempted", "killed")
+EXITS: tuple[str, ...] = ("completed", "failed", "timeout", "preempted", "killed", "pruned")
 METRIC_KEYS: tuple[str, ...] = (
     "bbox_mAP",
     "bbox_mAP_50",

@@ -101,7 +101,7 @@ class RecordWriter:
                 "resumed_from_iter": 0,
             }
         )
-        self.record.update(status="running", error_tail=None)
+        self.record.update(status="running", error_tail=None, pruned=None)
         self.save()
 
     def resumed_from(self, iteration: int) -> None:
@@ -132,15 +132,20 @@ class RecordWriter:
         exit_cause: str,
         checkpoint: str | None = None,
         error_tail: str | None = None,
+        pruned: Mapping[str, Any] | None = None,
     ) -> None:
-        """Close the current attempt (``completed``, ``failed``, ``timeout``, ``preempted``).
+        """Close the current attempt (``completed``, ``failed``, ``timeout``, ``preempted``,
+        ``pruned``).
 
         ``completed`` makes the run ``done`` with the last evaluation as its metrics;
-        ``failed`` makes it ``failed``; an interrupted attempt leaves it ``queued`` for the
-        requeued job.
+        ``failed`` makes it ``failed``; ``pruned`` makes it ``pruned`` (``pruned``: the trial,
+        step, iteration and value the pruner stopped it at); an interrupted attempt leaves it
+        ``queued`` for the requeued job.
         """
         attempt = self.record["attempts"][-1]
         attempt.update(end=now_iso(), exit=exit_cause)
+        if pruned is not None:
+            attempt["pruned"] = dict(pruned)
         self.record["wall_time_s"] = round(
             sum(_seconds(a["start"], a["end"]) for a in self.record["attempts"] if a.get("end")),
             3,
@@ -153,6 +158,8 @@ class RecordWriter:
             self.record["status"] = "done"
         elif exit_cause == "failed":
             self.record.update(status="failed", error_tail=error_tail)
+        elif exit_cause == "pruned":
+            self.record.update(status="pruned", pruned=dict(pruned or {}))
         else:
             self.record["status"] = "queued"
         self.save()

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.search.controller import LOCK_NAME
+from harness.search.lock import LOCK_NAME
 
 LOG_NAME = "search.log"
 

@@ -27,10 +27,12 @@ from harness.identity import REPO, profile_config
 from harness.layout import runs_root, submitit_dir, sweep_dir
 from harness.plan import format_table, make_plan
 from harness.search.background import LOG_NAME, detach, follow, holder
-from harness.search.controller import Controller, decoder_budget, ended_count
+from harness.search.budget import decoder_budget
+from harness.search.controller import Controller
 from harness.search.space import overrides
 from harness.search.storage import shown
 from harness.search.study import load_study
+from harness.search.trials import ended_count
 from harness.spec import load_spec, project_root
 from harness.spec.config import apply_overrides
 from harness.spec.model import SweepSpec

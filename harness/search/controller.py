@@ -5,89 +5,41 @@ one was killed adopts what it left); new trials are asked up to ``in_flight``; a
 constraint, or one the knob contract refuses, is told as failed at once and never submitted; the
 rest become cases of an in-memory sweep that ``harness.submit`` plans and submits like any other
 (run identity, journal, lock, executors). A trial whose cells are all done is told the mean of
-each objective over its seeds; one whose config equals a run done before costs nothing.
+each objective over its seeds; one whose config equals a run done before costs nothing. A run
+whose job vanished is resubmitted (``search.retries``); a pruned run is told as pruned, and goes
+on from its checkpoint when a later trial of its config is not pruned where it stopped.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import optuna
 
-from harness.errors import HarnessError
 from harness.executors.base import Executor
 from harness.identity import profile_config
 from harness.layout import sweep_dir
 from harness.plan import PlannedCell
-from harness.search.space import distributions, overrides, trial_axes, trial_label
+from harness.search.budget import infeasible
+from harness.search.lock import controller_lock
+from harness.search.pruning import report_history, should_prune
+from harness.search.space import distributions, trial_axes, trial_label
 from harness.search.storage import clear_stale_lock
 from harness.search.study import load_study
-from harness.spec.config import apply_overrides
+from harness.search.trials import ABANDONED, RETRIES, ended_count, made_before, set_attr
 from harness.spec.model import SweepSpec
-from harness.spec.search_model import ANALYTIC, TRIAL_AXIS, SearchSpec
+from harness.spec.search_model import TRIAL_AXIS
 from harness.submit import submit
-from lors.errors import LorsError
 
 logger = logging.getLogger(__name__)
 RUNNING = optuna.trial.TrialState.RUNNING
-LOCK_NAME = ".search.lock"
-ABANDONED = "abandoned"  # user attribute of a trial a killed controller left half-asked
-
-
-def ended_count(study: optuna.Study) -> int:
-    """Trials that count as ended: finished ones, less the abandoned (asked again)."""
-    trials = study.get_trials(deepcopy=False)
-    return sum(1 for t in trials if t.state.is_finished() and ABANDONED not in t.user_attrs)
-
-
-class SearchBusyError(HarnessError):
-    """Another controller is driving this study."""
-
-
-@contextmanager
-def controller_lock(folder: Path) -> Iterator[None]:
-    """One controller per study: a second one refuses in one line instead of racing it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / LOCK_NAME).open("a+") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "?"
-            raise SearchBusyError(
-                f"{folder}: another search controller (pid {holder}) drives this study; "
-                "wait for it, or stop it and run this command again to resume"
-            ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-def decoder_budget(search: SearchSpec, cfg: Mapping[str, Any]) -> dict[str, float]:
-    """The analytic parameter counts a constraint can name (``params.roi_head`` ...).
-
-    Raises:
-        LorsError: the config breaks the knob contract (the message says which knob).
-    """
-    from lors.adamixer_counting import decoder_params_from_config
-    from lors.adamixer_knobs import checked_knobs
-
-    checked_knobs(cfg)
-    counts = decoder_params_from_config(cfg)
-    return {key: float(counts[part]) for key, part in ANALYTIC.items() if part in counts}
+PRUNED = optuna.trial.TrialState.PRUNED
+FAIL = optuna.trial.TrialState.FAIL
 
 
 class Controller:
@@ -123,6 +75,7 @@ class Controller:
         self.dists = distributions(self.search)
         self.study: optuna.Study | None = None
         self.trained = 0
+        self._repruned: dict[int, Mapping[str, Any]] = {}  # trial -> where its replay pruned it
 
     def run(self, n_trials: int) -> optuna.Study:
         """Run until ``n_trials`` trials have ended; returns the study."""
@@ -164,8 +117,8 @@ class Controller:
             if set(t.params) == set(self.dists):
                 out[t.number] = t
                 continue
-            _attr(study, t, ABANDONED, "asked by a controller that was killed before submitting")
-            study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+            set_attr(study, t, ABANDONED, "asked by a controller that was killed before submitting")
+            study.tell(t.number, state=FAIL)
             self.out(f"trial {t.number}: abandoned half-asked by a killed controller; asking again")
         return out
 
@@ -176,27 +129,13 @@ class Controller:
             trial = study.ask(self.dists)
             room -= 1
             label = trial_label(self.search, trial.params)
-            why = self._infeasible(trial.params)
+            why = infeasible(self.search, self.base, trial.params)
             if why:
                 trial.set_user_attr("infeasible", why)
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                study.tell(trial, state=FAIL)
                 self.out(f"trial {trial.number} [{label}]: infeasible, not submitted: {why}")
                 continue
             running[trial.number] = study.get_trials(deepcopy=False)[trial.number]
-
-    def _infeasible(self, params: Mapping[str, Any]) -> str | None:
-        cfg = apply_overrides(self.base, overrides(self.search, params))
-        if not isinstance((cfg.get("model") or {}).get("roi_head"), Mapping):
-            return None  # not a detector with a decoder: the knob contract does not apply
-        try:
-            budget = decoder_budget(self.search, cfg)
-        except LorsError as exc:
-            return str(exc)
-        for c in self.search.constraints:
-            value = budget.get(c.key)
-            if value is not None and not c.holds(value):
-                return f"{c.key} = {value:,.0f} breaks {c.text}"
-        return None
 
     def _step(self, study: optuna.Study, running: Mapping[int, optuna.trial.FrozenTrial]) -> None:
         """Submit what is new of the trials in flight, then tell every trial that ended."""
@@ -204,13 +143,19 @@ class Controller:
         cases = {labels[n]: t.params for n, t in running.items()}
         spec = replace(self.spec, axes=trial_axes(self.search, cases))
         number_of = {labels[n]: n for n in sorted(running, reverse=True)}  # the first asker
+        notes: dict[int, str] = {}
 
         def trial_of(pc: PlannedCell) -> dict[str, Any]:
-            return {"study": study.study_name, "trial": number_of[pc.cell.coords[TRIAL_AXIS]]}
+            number = number_of[pc.cell.coords[TRIAL_AXIS]]
+            return {"study": study.study_name, "trial": number, **self._prune_block()}
+
+        def choose(pc: PlannedCell) -> bool:
+            number = number_of[pc.cell.coords[TRIAL_AXIS]]
+            return self._resubmit(study, running[number], pc, notes)
 
         # stale: a run made with other code or config than today's: a trial runs with today's
         done = submit(spec, self.profile.name, self.runs_root, self.executor, ("new", "stale"),
-                      wandb_mode=self.wandb_mode, search=trial_of)  # fmt: skip
+                      wandb_mode=self.wandb_mode, search=trial_of, choose=choose)  # fmt: skip
         by_case: dict[str, list[PlannedCell]] = {}
         for pc in done.plan.cells:
             by_case.setdefault(pc.cell.coords[TRIAL_AXIS], []).append(pc)
@@ -220,11 +165,62 @@ class Controller:
             cells = by_case.get(labels[number], [])
             submitted = [pc.run_id for pc in cells if pc.run_id in fresh]
             if submitted:
-                _attr(study, trial, "run_ids", [pc.run_id for pc in cells])
-                self.out(
-                    f"trial {number} [{labels[number]}]: submitted run(s) {', '.join(submitted)}"
-                )
+                set_attr(study, trial, "run_ids", [pc.run_id for pc in cells])
+                why = f": {notes[number]}" if number in notes else ""
+                self.out(f"trial {number} [{labels[number]}]: submitted run(s) "
+                         f"{', '.join(submitted)}{why}")  # fmt: skip
+            elif number in notes:
+                self.out(f"trial {number} [{labels[number]}]: {notes[number]}")
             self._tell_if_ended(study, trial, labels[number], cells, fresh)
+
+    def _prune_block(self) -> dict[str, Any]:
+        """What a trial's job needs to report to the study, when the study prunes."""
+        if not self.search.pruner.enabled:
+            return {}
+        return {"prune": {
+            "pruner": self.search.pruner.as_payload(),
+            "metric": self.search.objectives[0].metric,
+            "storage": self.search.storage,
+            "folder": str(self.folder.resolve()),
+        }}  # fmt: skip
+
+    def _resubmit(
+        self,
+        study: optuna.Study,
+        trial: optuna.trial.FrozenTrial,
+        pc: PlannedCell,
+        notes: dict[int, str],
+    ) -> bool:
+        """Whether a run that ended without a result goes again for this trial.
+
+        A vanished run (its job killed, cancelled or lost) resumes from its last checkpoint, at
+        most ``search.retries`` times per trial; a pruned run continues from its checkpoint when
+        the trial that asks for it now is not pruned at the step the run stopped at.
+        """
+        if pc.vanished:
+            done = int(trial.user_attrs.get(RETRIES, 0))
+            if done >= self.search.retries:
+                return False
+            set_attr(study, trial, RETRIES, done + 1)
+            why = pc.note or "its job ended without a result"
+            notes[trial.number] = (f"{why}; resubmitted to resume from its last checkpoint "
+                                   f"(retry {done + 1} of {self.search.retries})")  # fmt: skip
+            return True
+        if pc.status != "pruned" or pc.record is None:
+            return False
+        stop = pc.record.pruned or {}
+        if not self.search.pruner.enabled:
+            notes[trial.number] = f"continues run {pc.run_id} (pruned before; no pruner now)"
+            return True
+        if stop.get("trial") == trial.number:
+            return False  # this trial's own run was pruned: told below
+        report_history(study, trial._trial_id, pc.record.history, self.search.objectives[0].metric)
+        where = f"at step {stop.get('step')} (iteration {stop.get('iter')})"
+        if should_prune(study, trial._trial_id):
+            self._repruned[trial.number] = stop
+            return False
+        notes[trial.number] = f"not pruned {where}: continues run {pc.run_id} from its checkpoint"
+        return True
 
     def _tell_if_ended(
         self,
@@ -240,29 +236,61 @@ class Controller:
         if any(s in ("new", "queued", "running", "stale") for s in statuses):
             return
         ids = ", ".join(pc.run_id for pc in cells)
+        pruned = [pc for pc in cells if pc.status == "pruned"]
+        if pruned:
+            self._tell_pruned(study, trial, label, pruned[0])
+            return
         failed = [pc for pc in cells if pc.status == "failed"]
         if failed:
             note = failed[0].note or f"see {failed[0].run_dir}/record.json"
-            _attr(study, trial, "failed", note[:500])
-            study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+            if failed[0].vanished:
+                note = (f"{note}; its job vanished {self.search.retries + 1} times, not retried "
+                        f"further (search.retries: {self.search.retries})")  # fmt: skip
+            set_attr(study, trial, "failed", note[:500])
+            study.tell(trial.number, state=FAIL)
             self.out(f"trial {trial.number} [{label}]: failed (run {ids}): {note.splitlines()[-1]}")
             return
         values = self._values(cells)
         if values is None:
-            _attr(study, trial, "failed", "an objective has no value")
-            study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+            set_attr(study, trial, "failed", "an objective has no value")
+            study.tell(trial.number, state=FAIL)
             self.out(
                 f"trial {trial.number} [{label}]: failed: an objective has no value (run {ids})"
             )
             return
-        reused = all(_before(pc, trial) for pc in cells)
-        _attr(study, trial, "run_ids", [pc.run_id for pc in cells])
+        reused = all(made_before(pc, trial) for pc in cells)
+        set_attr(study, trial, "run_ids", [pc.run_id for pc in cells])
+        if self.search.pruner.enabled and len(cells) == 1 and cells[0].record is not None:
+            # the curve of a reused run too: the pruner compares later trials with it
+            metric = self.search.objectives[0].metric
+            report_history(study, trial._trial_id, cells[0].record.history, metric)
         study.tell(trial.number, values)
         shown = ", ".join(
             f"{o.metric}={v:.4g}" for o, v in zip(self.search.objectives, values, strict=True)
         )
         how = f"reuses run {ids}, done before: costs nothing" if reused else f"run {ids}"
         self.out(f"trial {trial.number} [{label}]: {shown} ({how})")
+
+    def _tell_pruned(
+        self, study: optuna.Study, trial: optuna.trial.FrozenTrial, label: str, pc: PlannedCell
+    ) -> None:
+        assert pc.record is not None
+        stop = pc.record.pruned or {}
+        again = self._repruned.pop(trial.number, None)
+        if again is None and stop.get("trial") != trial.number:
+            return  # a pruned run that another trial may still continue: decided when submitted
+        value = stop.get("value")
+        shown = f"{self.search.objectives[0].metric}={value:.4g}" if value is not None else ""
+        where = f"at step {stop.get('step')} (iteration {stop.get('iter')})"
+        set_attr(study, trial, "run_ids", [pc.run_id])
+        set_attr(study, trial, "pruned", where)
+        study.tell(trial.number, state=PRUNED)
+        if again is not None:
+            self.out(f"trial {trial.number} [{label}]: pruned again {where} from run "
+                     f"{pc.run_id}'s history ({shown}): costs nothing")  # fmt: skip
+        else:
+            self.out(f"trial {trial.number} [{label}]: pruned {where}, {shown} (run {pc.run_id}; "
+                     "its checkpoint stays for a later trial of this config)")  # fmt: skip
 
     def _values(self, cells: Sequence[PlannedCell]) -> list[float] | None:
         out = []
@@ -272,22 +300,3 @@ class Controller:
                 return None
             out.append(sum(v for v in got if v is not None) / len(got))
         return out
-
-
-def _attr(study: optuna.Study, trial: optuna.trial.FrozenTrial, key: str, value: Any) -> None:
-    """Set a user attribute on a trial that is still running (a frozen copy cannot)."""
-    optuna.trial.Trial(study, trial._trial_id).set_user_attr(key, value)
-
-
-def _before(pc: PlannedCell, trial: optuna.trial.FrozenTrial) -> bool:
-    """Whether the cell's run was created before the trial was asked (a reused result)."""
-    created = pc.record.created if pc.record is not None else None
-    start = trial.datetime_start
-    if not created or start is None:
-        return False
-    from datetime import UTC, datetime
-
-    made = datetime.fromisoformat(created.replace("Z", "+00:00"))
-    if made.tzinfo is None:
-        made = made.replace(tzinfo=UTC)
-    return made < start.astimezone(UTC)  # Optuna's times are naive local ones

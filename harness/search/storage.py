@@ -3,14 +3,44 @@ filesystem), SQLite, or PostgreSQL, opened with one-line errors for an unreachab
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
+from typing import IO
 
 import optuna
 from optuna.storages.journal import JournalFileBackend
+from optuna.storages.journal._file import BaseJournalFileLock
 
 from harness.errors import HarnessError
 
 JOURNAL_NAME = "study.journal"
+RECORD_LOCK_SUFFIX = ".flock"
+
+
+class RecordLock(BaseJournalFileLock):
+    """The journal's write lock as a POSIX record lock (``fcntl.lockf``) on a file beside it.
+
+    Jobs write the journal too (their pruning reports), so a lock can be held by any process of
+    the study. The kernel drops a record lock when its process dies: a kill -9 mid-write never
+    leaves a lock behind, where Optuna's own symlink lock stays until a 30 s grace period breaks
+    it. NFSv4, and Lustre mounted with ``flock``, honour record locks across nodes.
+    """
+
+    def __init__(self, journal: str) -> None:
+        self._path = journal + RECORD_LOCK_SUFFIX
+        self._fh: IO[str] | None = None
+
+    def acquire(self) -> bool:
+        fh = open(self._path, "a")  # noqa: SIM115 (held until release)
+        fcntl.lockf(fh, fcntl.LOCK_EX)
+        self._fh = fh
+        return True
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.lockf(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
 
 
 def journal_path(sweep: Path) -> Path:
@@ -19,12 +49,13 @@ def journal_path(sweep: Path) -> Path:
 
 
 def clear_stale_lock(sweep: Path) -> bool:
-    """Remove the journal's write lock left by a writer that was killed mid-write.
+    """Remove Optuna's symlink lock beside the journal, left by a writer killed mid-write.
 
-    Optuna's file lock is a link beside the journal that only its holder removes; after a kill -9
-    the next writer waits 30 s, then breaks it and may fail. Call this only while holding the
-    controller lock (``harness.search.controller.controller_lock``): then no other harness
-    process writes this journal, so a lock that exists is stale.
+    The harness locks the journal with :class:`RecordLock`, which no kill leaves behind; this
+    symlink lock is Optuna's default (a study written by plain Optuna or an older harness), which
+    only its holder removes: the next writer would wait 30 s, then break it. Call this only while
+    holding the controller lock (``harness.search.controller.controller_lock``): no harness
+    process takes the symlink lock, so one that exists is stale.
 
     Returns:
         Whether a stale lock was removed.
@@ -53,7 +84,7 @@ def open_storage(url: str, sweep: Path, create: bool = True) -> optuna.storages.
             path.parent.mkdir(parents=True, exist_ok=True)
         elif not path.exists():
             return optuna.storages.InMemoryStorage()
-        backend = JournalFileBackend(str(path))
+        backend = JournalFileBackend(str(path), lock_obj=RecordLock(str(path)))
         return optuna.storages.JournalStorage(backend)
     try:
         return optuna.storages.RDBStorage(_driver(url), engine_kwargs={"pool_pre_ping": True})

@@ -9,6 +9,7 @@ from typing import Any, cast
 import optuna
 
 from harness.errors import HarnessError
+from harness.search.pruning import build_pruner
 from harness.search.space import stored_choice
 from harness.search.storage import open_storage
 from harness.spec.model import SweepSpec
@@ -75,6 +76,7 @@ def load_study(spec: SweepSpec, profile: str, folder: Path, create: bool = True)
             study_name=name,
             directions=cast(Any, search.directions),
             sampler=make_sampler(search),
+            pruner=build_pruner(search.pruner.as_payload()),
             load_if_exists=True,
         )
     except ValueError as exc:

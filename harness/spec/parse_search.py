@@ -9,6 +9,7 @@ from typing import Any
 
 from harness.records.schema import METRIC_KEYS, PARAM_KEYS
 from harness.spec.model import SweepSpec
+from harness.spec.parse_pruner import check_prunable, parse_pruner
 from harness.spec.reading import Problems, check_dotted_key, check_int, check_keys, value_label
 from harness.spec.search_model import (
     ANALYTIC,
@@ -18,12 +19,12 @@ from harness.spec.search_model import (
     OPERATORS,
     PARAM_KEYS_ALLOWED,
     PARAM_KINDS,
-    PRUNERS,
     SAMPLERS,
     SEARCH_KEYS,
     STORAGE_SCHEMES,
     Constraint,
     Objective,
+    PrunerSpec,
     SearchParam,
     SearchSpec,
     edge_values,
@@ -41,11 +42,13 @@ def parse_search(raw: Any, problems: Problems) -> SearchSpec | None:
     objectives = _objectives(raw.get("objectives"), problems)
     constraints = _constraints(raw.get("constraints") or [], problems)
     sampler, seed = _sampler(raw.get("sampler", {"type": "tpe"}), problems)
-    pruner = _choice(_type_of(raw.get("pruner", "none")), "search.pruner", PRUNERS, problems)
+    pruner = parse_pruner(raw.get("pruner", "none"), problems)
     trials = check_int(raw.get("trials", 16), "search.trials", problems, 1, MAX_TRIALS)
     in_flight = check_int(raw.get("in_flight", 1), "search.in_flight", problems, 1, 1000)
     storage = _storage(raw.get("storage", "journal"), problems)
-    by_profile = _by_profile(raw.get("by_profile") or {}, {p.name for p in space}, problems)
+    retries = check_int(raw.get("retries", 2), "search.retries", problems, 0, 100)
+    by_profile, pruners = _by_profile(raw.get("by_profile") or {}, {p.name for p in space},
+                                      problems)  # fmt: skip
     if sampler == "grid" and any(p.kind == "float" and p.step is None for p in space):
         problems.add("search.sampler", "grid needs every float parameter to have a step")
     if problems or not space or not objectives:
@@ -60,12 +63,10 @@ def parse_search(raw: Any, problems: Problems) -> SearchSpec | None:
         trials=int(trials or 16),
         in_flight=int(in_flight or 1),
         storage=storage,
+        retries=int(retries),
         space_by_profile=by_profile,
+        pruner_by_profile=pruners,
     )
-
-
-def _type_of(raw: Any) -> Any:
-    return raw.get("type") if isinstance(raw, Mapping) else raw
 
 
 def _choice(value: Any, where: str, valid: tuple[str, ...], problems: Problems) -> str:
@@ -147,22 +148,24 @@ def _param(
 
 def _by_profile(
     raw: Any, names: set[str], problems: Problems
-) -> dict[str, tuple[SearchParam, ...]]:
+) -> tuple[dict[str, tuple[SearchParam, ...]], dict[str, PrunerSpec]]:
     if not isinstance(raw, Mapping):
-        problems.add("search.by_profile", "must map profile names to {space: {...}}")
-        return {}
-    out = {}
+        problems.add("search.by_profile", "must map profile names to {space: {...}, pruner: ...}")
+        return {}, {}
+    out, pruners = {}, {}
     for pname, body in raw.items():
         where = f"search.by_profile.{pname}"
-        if not check_keys(body, where, ("space",), problems, required=("space",)):
+        if not check_keys(body, where, ("space", "pruner"), problems):
             continue
-        params = _space(body["space"], problems, f"{where}.space")
+        if "pruner" in body:
+            pruners[str(pname)] = parse_pruner(body["pruner"], problems, f"{where}.pruner")
+        params = _space(body["space"], problems, f"{where}.space") if "space" in body else []
         for p in params:
             if p.name not in names:
                 problems.add(f"{where}.space.{p.name}", f"not a parameter of search.space; "
                              f"valid: {sorted(names)}")  # fmt: skip
         out[str(pname)] = tuple(params)
-    return out
+    return out, pruners
 
 
 def _frozen(value: Any) -> Any:
@@ -272,6 +275,10 @@ def check_search(spec: SweepSpec, problems: Problems) -> None:
                 f"search.by_profile.{name}", f"no profile {name!r}; valid: {sorted(spec.profiles)}"
             )
     for pname, profile in spec.profiles.items():
+        search = spec.search.for_profile(pname)
+        own = pname in spec.search.pruner_by_profile
+        where = f"search.by_profile.{pname}.pruner" if own else "search.pruner"
+        check_prunable(search.pruner, search.objectives, spec.seeds_of(profile), problems, where)
         cfg = checker.profile(profile, f"profiles.{pname}")
         if cfg is not None:
             probe = probe_axes(spec.search.for_profile(pname))

@@ -15,6 +15,7 @@ checked like a spec's cell. ``harness.spec.parse_search`` builds these from chec
       objectives: [{metric: bbox_mAP, direction: maximize}]
       constraints: ["params.roi_head <= 40e6"]
       sampler: {type: tpe, seed: 0}
+      pruner: {type: successive_halving, min_resource: 2, reduction_factor: 2}
       trials: 16
       in_flight: 2
 """
@@ -35,12 +36,33 @@ SEARCH_KEYS = (
     "trials",
     "in_flight",
     "storage",
+    "retries",
     "by_profile",
 )
 PARAM_KINDS = ("int", "float", "categorical")
 PARAM_KEYS_ALLOWED = ("key", *PARAM_KINDS, "log", "step")
 SAMPLERS = ("tpe", "nsga2", "random", "grid")
-PRUNERS = ("none",)  # median / successive halving / hyperband need runs that report: not yet
+PRUNERS = ("none", "median", "successive_halving", "hyperband")
+# each pruner's options: the spec's name -> (Optuna's argument, default; None: Optuna's "auto")
+PRUNER_OPTIONS: dict[str, dict[str, tuple[str, Any]]] = {
+    "none": {},
+    "median": {
+        "startup_trials": ("n_startup_trials", 5),
+        "warmup_steps": ("n_warmup_steps", 0),
+        "interval_steps": ("interval_steps", 1),
+        "min_trials": ("n_min_trials", 1),
+    },
+    "successive_halving": {
+        "min_resource": ("min_resource", None),
+        "reduction_factor": ("reduction_factor", 4),
+        "min_early_stopping_rate": ("min_early_stopping_rate", 0),
+    },
+    "hyperband": {
+        "min_resource": ("min_resource", 1),
+        "max_resource": ("max_resource", None),
+        "reduction_factor": ("reduction_factor", 3),
+    },
+}
 DIRECTIONS = ("maximize", "minimize")
 # params.* known before training, from lors.adamixer_counting (the decoder is the roi_head)
 ANALYTIC = {"params.roi_head": "total", "params.roi_head_shared": "shared",
@@ -102,6 +124,28 @@ class Constraint:
 
 
 @dataclass(frozen=True)
+class PrunerSpec:
+    """How trials are stopped early from the evaluations their runs report (docs/search.md).
+
+    Args:
+        type: one of ``PRUNERS``.
+        options: the spec's options (``PRUNER_OPTIONS``), given ones only.
+    """
+
+    type: str = "none"
+    options: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether runs report to the study and may be stopped."""
+        return self.type != "none"
+
+    def as_payload(self) -> dict[str, Any]:
+        """The pruner as a job builds it (plain data: it travels in the job payload)."""
+        return {"type": self.type, "options": dict(self.options)}
+
+
+@dataclass(frozen=True)
 class SearchSpec:
     """The ``search`` block, validated."""
 
@@ -110,19 +154,20 @@ class SearchSpec:
     constraints: tuple[Constraint, ...] = ()
     sampler: str = "tpe"
     seed: int | None = None
-    pruner: str = "none"
+    pruner: PrunerSpec = PrunerSpec()
     trials: int = 16
     in_flight: int = 1
     storage: str = "journal"
+    retries: int = 2
     space_by_profile: Mapping[str, tuple[SearchParam, ...]] = field(default_factory=dict)
+    pruner_by_profile: Mapping[str, PrunerSpec] = field(default_factory=dict)
 
     def for_profile(self, profile: str) -> SearchSpec:
         """The block as one profile runs it: its ``by_profile`` parameters replace those of the
         same name (a 3-stage smoke decoder takes K per stage as 3 values, the paper's as 6)."""
         own = {p.name: p for p in self.space_by_profile.get(profile, ())}
-        if not own:
-            return self
-        return replace(self, space=tuple(own.get(p.name, p) for p in self.space))
+        pruner = self.pruner_by_profile.get(profile, self.pruner)
+        return replace(self, space=tuple(own.get(p.name, p) for p in self.space), pruner=pruner)
 
     @property
     def directions(self) -> list[str]:

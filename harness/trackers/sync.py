@@ -37,7 +37,8 @@ def pending_syncs(records: Iterable[Path]) -> list[SyncItem]:
         except RecordError as exc:
             logger.warning("%s", exc)
             continue
-        if rec is None or rec.status not in ("done", "failed") or rec.wandb_mode != "offline":
+        ended = rec is not None and rec.status in ("done", "failed", "pruned")
+        if rec is None or not ended or rec.wandb_mode != "offline":
             continue
         done = set(rec.synced_dirs)
         dirs = [

@@ -22,7 +22,8 @@ from optuna.storages.journal import JournalFileBackend
 
 from harness.executors import make_executor
 from harness.identity import profile_config
-from harness.search.controller import Controller, decoder_budget
+from harness.search.budget import decoder_budget
+from harness.search.controller import Controller
 from harness.search.space import overrides
 from harness.spec import load_spec
 from harness.spec.config import apply_overrides
