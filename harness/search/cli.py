@@ -105,9 +105,24 @@ def parameter_range(spec: SweepSpec, budgets: Sequence[dict[str, float]]) -> str
             )
     if not counts:
         return "decoder parameters: not an AdaMixer config (no analytic count)"
+    limits = spec.search.constraints
+    meet = sum(all(c.holds(b[c.key]) for c in limits if c.key in b) for b in budgets)
+    within = f"; {meet} meet {', '.join(c.text for c in limits)}" if limits else ""
     return (
         f"decoder parameters (params.roi_head): {min(counts) / 1e6:.2f}M .. "
-        f"{max(counts) / 1e6:.2f}M over {len(counts)} edge configs of the space"
+        f"{max(counts) / 1e6:.2f}M over {len(counts)} edge configs of the space{within}"
+    )
+
+
+def pruner_line(search: SearchSpec) -> str:
+    """``pruner: successive_halving (min_resource 200, reduction_factor 2) on bbox_mAP``."""
+    if not search.pruner.enabled:
+        return "pruner: none (every trial trains to the end)"
+    given = ", ".join(f"{k} {v}" for k, v in search.pruner.options.items())
+    options = f" ({given})" if given else " (Optuna's defaults)"
+    return (
+        f"pruner: {search.pruner.type}{options} on {search.objectives[0].metric} at each "
+        "evaluation (step: the epoch; the iteration for a run that trains by iterations)"
     )
 
 
@@ -169,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"storage {shown(search.storage, folder)}"
     )
     print(parameter_range(spec, edge_budgets(spec, profile)))
+    print(pruner_line(search))
     if args.dry_run:
         study = load_study(spec, profile, folder, create=False)
         ended = ended_count(study)
@@ -195,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     states = [t.state.name for t in study.get_trials(deepcopy=False)]
     print(
         f"study {study.study_name}: {states.count('COMPLETE')} complete, "
-        f"{states.count('FAIL')} failed of {len(states)} trials; "
+        f"{states.count('PRUNED')} pruned, {states.count('FAIL')} failed of {len(states)} trials; "
         f"{controller.trained} runs trained by this command"
     )
     kind = "Pareto front" if len(search.objectives) > 1 else "best trial"

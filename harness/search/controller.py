@@ -27,11 +27,19 @@ from harness.layout import sweep_dir
 from harness.plan import PlannedCell
 from harness.search.budget import infeasible
 from harness.search.lock import controller_lock
-from harness.search.pruning import report_history, should_prune
+from harness.search.pruning import prune_block, report_history, should_prune
 from harness.search.space import distributions, trial_axes, trial_label
 from harness.search.storage import clear_stale_lock
 from harness.search.study import load_study
-from harness.search.trials import ABANDONED, RETRIES, ended_count, made_before, set_attr
+from harness.search.trials import (
+    ABANDONED,
+    RETRIES,
+    ended_count,
+    made_before,
+    progress_line,
+    resume_line,
+    set_attr,
+)
 from harness.spec.model import SweepSpec
 from harness.spec.search_model import TRIAL_AXIS
 from harness.submit import submit
@@ -66,7 +74,8 @@ class Controller:
         poll_s: float = 5.0,
     ) -> None:
         assert spec.search is not None
-        self.spec, self.search = spec, spec.search
+        search = spec.search.for_profile(profile)  # idempotent: the CLI may have done it
+        self.spec, self.search = replace(spec, search=search), search
         self.profile = spec.profile(profile)
         self.runs_root, self.executor = runs_root, executor
         self.wandb_mode, self.out, self.poll_s = wandb_mode, out, poll_s
@@ -83,10 +92,17 @@ class Controller:
             if self.search.storage == "journal" and clear_stale_lock(self.folder):
                 self.out("removed the study journal's lock left by a killed controller")
             study = self.study = load_study(self.spec, self.profile.name, self.folder)
-            self._report_resume(study, n_trials)
+            line = resume_line(study, n_trials)
+            if line:
+                self.out(line)
+            start, shown = time.monotonic(), ended_count(study)
             while True:
                 running = self._running(study)
                 ended = ended_count(study)
+                if ended != shown:
+                    shown = ended
+                    self.out(progress_line(study, n_trials, self.trained,
+                                           time.monotonic() - start))  # fmt: skip
                 if ended >= n_trials and not running:
                     return study
                 self._ask(study, running, n_trials - ended - len(running))
@@ -95,19 +111,6 @@ class Controller:
                 if self._running(study):
                     self.executor.wait()
                     time.sleep(self.poll_s)
-
-    def _report_resume(self, study: optuna.Study, n_trials: int) -> None:
-        trials = study.get_trials(deepcopy=False)
-        ended = ended_count(study)
-        running = sum(1 for t in trials if t.state == RUNNING)
-        if ended >= n_trials and not running:
-            self.out(f"study {study.study_name}: complete ({ended} trials ended); nothing to train")
-        elif trials:
-            adopted = " (adopted: their runs are followed, not resubmitted)" if running else ""
-            self.out(
-                f"study {study.study_name}: resuming with {ended} trials ended and {running} in "
-                f"flight{adopted}"
-            )
 
     def _running(self, study: optuna.Study) -> dict[int, optuna.trial.FrozenTrial]:
         """The trials in flight; one a killed controller left half-asked (its parameters not
@@ -145,9 +148,11 @@ class Controller:
         number_of = {labels[n]: n for n in sorted(running, reverse=True)}  # the first asker
         notes: dict[int, str] = {}
 
+        prune = prune_block(self.search, self.folder)
+
         def trial_of(pc: PlannedCell) -> dict[str, Any]:
             number = number_of[pc.cell.coords[TRIAL_AXIS]]
-            return {"study": study.study_name, "trial": number, **self._prune_block()}
+            return {"study": study.study_name, "trial": number, **prune}
 
         def choose(pc: PlannedCell) -> bool:
             number = number_of[pc.cell.coords[TRIAL_AXIS]]
@@ -172,17 +177,6 @@ class Controller:
             elif number in notes:
                 self.out(f"trial {number} [{labels[number]}]: {notes[number]}")
             self._tell_if_ended(study, trial, labels[number], cells, fresh)
-
-    def _prune_block(self) -> dict[str, Any]:
-        """What a trial's job needs to report to the study, when the study prunes."""
-        if not self.search.pruner.enabled:
-            return {}
-        return {"prune": {
-            "pruner": self.search.pruner.as_payload(),
-            "metric": self.search.objectives[0].metric,
-            "storage": self.search.storage,
-            "folder": str(self.folder.resolve()),
-        }}  # fmt: skip
 
     def _resubmit(
         self,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import optuna
 
-from harness.spec.search_model import PRUNER_OPTIONS
+from harness.spec.search_model import PRUNER_OPTIONS, SearchSpec
 
 
 def build_pruner(body: Mapping[str, Any]) -> optuna.pruners.BasePruner:
@@ -68,3 +69,16 @@ def report_history(
 def should_prune(study: optuna.Study, trial_id: int) -> bool:
     """Whether the study's pruner stops the trial at its last reported step."""
     return optuna.trial.Trial(study, trial_id).should_prune()
+
+
+def prune_block(search: SearchSpec, folder: Path) -> dict[str, Any]:
+    """The payload's ``prune`` entry: what a trial's job needs to report to the study (empty
+    when the study does not prune)."""
+    if not search.pruner.enabled:
+        return {}
+    return {"prune": {
+        "pruner": search.pruner.as_payload(),
+        "metric": search.objectives[0].metric,
+        "storage": search.storage,
+        "folder": str(folder.resolve()),
+    }}  # fmt: skip

@@ -47,8 +47,8 @@ def parse_search(raw: Any, problems: Problems) -> SearchSpec | None:
     in_flight = check_int(raw.get("in_flight", 1), "search.in_flight", problems, 1, 1000)
     storage = _storage(raw.get("storage", "journal"), problems)
     retries = check_int(raw.get("retries", 2), "search.retries", problems, 0, 100)
-    by_profile, pruners = _by_profile(raw.get("by_profile") or {}, {p.name for p in space},
-                                      problems)  # fmt: skip
+    by_profile, pruners, limits = _by_profile(raw.get("by_profile") or {},
+                                              {p.name for p in space}, problems)  # fmt: skip
     if sampler == "grid" and any(p.kind == "float" and p.step is None for p in space):
         problems.add("search.sampler", "grid needs every float parameter to have a step")
     if problems or not space or not objectives:
@@ -66,6 +66,7 @@ def parse_search(raw: Any, problems: Problems) -> SearchSpec | None:
         retries=int(retries),
         space_by_profile=by_profile,
         pruner_by_profile=pruners,
+        constraints_by_profile=limits,
     )
 
 
@@ -148,24 +149,29 @@ def _param(
 
 def _by_profile(
     raw: Any, names: set[str], problems: Problems
-) -> tuple[dict[str, tuple[SearchParam, ...]], dict[str, PrunerSpec]]:
+) -> tuple[
+    dict[str, tuple[SearchParam, ...]], dict[str, PrunerSpec], dict[str, tuple[Constraint, ...]]
+]:
     if not isinstance(raw, Mapping):
-        problems.add("search.by_profile", "must map profile names to {space: {...}, pruner: ...}")
-        return {}, {}
-    out, pruners = {}, {}
+        problems.add("search.by_profile", "must map profile names to {space, pruner, constraints}")
+        return {}, {}, {}
+    out, pruners, limits = {}, {}, {}
     for pname, body in raw.items():
         where = f"search.by_profile.{pname}"
-        if not check_keys(body, where, ("space", "pruner"), problems):
+        if not check_keys(body, where, ("space", "pruner", "constraints"), problems):
             continue
         if "pruner" in body:
             pruners[str(pname)] = parse_pruner(body["pruner"], problems, f"{where}.pruner")
+        if "constraints" in body:
+            given = _constraints(body["constraints"], problems, f"{where}.constraints")
+            limits[str(pname)] = tuple(given)
         params = _space(body["space"], problems, f"{where}.space") if "space" in body else []
         for p in params:
             if p.name not in names:
                 problems.add(f"{where}.space.{p.name}", f"not a parameter of search.space; "
                              f"valid: {sorted(names)}")  # fmt: skip
         out[str(pname)] = tuple(params)
-    return out, pruners
+    return out, pruners, limits
 
 
 def _frozen(value: Any) -> Any:
@@ -201,13 +207,13 @@ def _objectives(raw: Any, problems: Problems) -> list[Objective]:
     return out
 
 
-def _constraints(raw: Any, problems: Problems) -> list[Constraint]:
+def _constraints(raw: Any, problems: Problems, at: str = "search.constraints") -> list[Constraint]:
     if not isinstance(raw, list):
-        problems.add("search.constraints", "must be a list like ['params.roi_head <= 40e6']")
+        problems.add(at, "must be a list like ['params.roi_head <= 40e6']")
         return []
     out = []
     for i, text in enumerate(raw):
-        where = f"search.constraints[{i}]"
+        where = f"{at}[{i}]"
         m = _CONSTRAINT.match(text) if isinstance(text, str) else None
         if m is None:
             problems.add(

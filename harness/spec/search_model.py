@@ -161,13 +161,19 @@ class SearchSpec:
     retries: int = 2
     space_by_profile: Mapping[str, tuple[SearchParam, ...]] = field(default_factory=dict)
     pruner_by_profile: Mapping[str, PrunerSpec] = field(default_factory=dict)
+    constraints_by_profile: Mapping[str, tuple[Constraint, ...]] = field(default_factory=dict)
 
     def for_profile(self, profile: str) -> SearchSpec:
         """The block as one profile runs it: its ``by_profile`` parameters replace those of the
-        same name (a 3-stage smoke decoder takes K per stage as 3 values, the paper's as 6)."""
+        same name (a 3-stage smoke decoder takes K per stage as 3 values, the paper's as 6); its
+        pruner and constraints, when given, replace the block's (steps and budgets differ)."""
         own = {p.name: p for p in self.space_by_profile.get(profile, ())}
-        pruner = self.pruner_by_profile.get(profile, self.pruner)
-        return replace(self, space=tuple(own.get(p.name, p) for p in self.space), pruner=pruner)
+        return replace(
+            self,
+            space=tuple(own.get(p.name, p) for p in self.space),
+            pruner=self.pruner_by_profile.get(profile, self.pruner),
+            constraints=self.constraints_by_profile.get(profile, self.constraints),
+        )
 
     @property
     def directions(self) -> list[str]:
