@@ -64,46 +64,84 @@ class JournalState:
     """The journal of a sweep folder, folded into submissions (oldest first)."""
 
     submissions: list[Submission] = field(default_factory=list)
+    # run id -> (position of its latest submission with a job, executor, job id)
+    _latest: dict[str, tuple[int, str, str]] = field(default_factory=dict, repr=False)
+    _by_token: dict[str, tuple[int, Submission]] = field(default_factory=dict, repr=False)
+    _open: dict[str, Submission] = field(default_factory=dict, repr=False)  # pending ones
 
     def job_of(self, run_id: str) -> tuple[str, str] | None:
         """``(executor, job id)`` of the latest known submission of a run."""
-        for sub in reversed(self.submissions):
-            if sub.jobs is None:
-                continue
-            for unit, job in zip(sub.units, sub.jobs, strict=False):
-                if run_id in unit and job:  # "" marks a unit that recovery did not find
-                    return sub.executor, job
-        return None
+        found = self._latest.get(run_id)
+        return (found[1], found[2]) if found else None
 
     def pending(self) -> list[Submission]:
         """Submissions whose job ids were never recorded."""
-        return [s for s in self.submissions if s.pending]
+        return [s for s in self._open.values() if s.pending]
+
+    def fold(self, entry: dict[str, Any]) -> None:
+        """Apply one journal entry."""
+        token, event = str(entry.get("token")), entry.get("event")
+        if event == "submitting":
+            sub = Submission(token, entry["executor"], entry["units"], time=entry.get("time", ""))
+            self._by_token[token] = (len(self.submissions), sub)
+            self.submissions.append(sub)
+            self._open[token] = sub
+        elif token in self._by_token and event in ("submitted", "recovered"):
+            position, sub = self._by_token[token]
+            sub.jobs = list(entry["jobs"])
+            self._open.pop(token, None)
+            for unit, job in zip(sub.units, sub.jobs, strict=False):
+                if not job:  # "" marks a unit that recovery did not find
+                    continue
+                for rid in unit:
+                    if self._latest.get(rid, (-1, "", ""))[0] <= position:
+                        self._latest[rid] = (position, sub.executor, job)
+        elif token in self._by_token and event == "abandoned":
+            self._by_token[token][1].closed = True
+            self._open.pop(token, None)
+
+
+@dataclass
+class _Cached:
+    inode: int
+    offset: int
+    state: JournalState
+
+
+_CACHE: dict[str, _Cached] = {}  # journal path -> what was folded up to which byte
 
 
 def read_journal(sweep: Path) -> JournalState:
-    """Fold the journal of a sweep folder (an absent journal is an empty one)."""
-    state = JournalState()
-    by_token: dict[str, Submission] = {}
+    """Fold the journal of a sweep folder (an absent journal is an empty one).
+
+    The journal is append-only, so a process folds only the bytes added since its last read of
+    the same file (a controller reads it for every trial; a full read each time grew with the
+    study). The returned state may be updated by a later call: read it, do not keep it.
+    """
+    path = journal_path(sweep)
     try:
-        lines = journal_path(sweep).read_text().splitlines()
+        st = path.stat()
     except FileNotFoundError:
-        return state
-    for line in lines:
+        _CACHE.pop(str(path), None)
+        return JournalState()
+    cached = _CACHE.get(str(path))
+    if cached is None or cached.inode != st.st_ino or st.st_size < cached.offset:
+        cached = _CACHE[str(path)] = _Cached(st.st_ino, 0, JournalState())
+    if st.st_size == cached.offset:
+        return cached.state
+    with path.open("rb") as fh:
+        fh.seek(cached.offset)
+        data = fh.read()
+    end = data.rfind(b"\n") + 1  # a last line still being written waits for the next read
+    for line in data[:end].splitlines():
         try:
             entry = json.loads(line)
-        except json.JSONDecodeError:  # a torn last line from a crash: ignore it
-            logger.warning("journal %s: skipping a malformed line", journal_path(sweep))
+        except json.JSONDecodeError:  # a torn line from a crash: ignore it
+            logger.warning("journal %s: skipping a malformed line", path)
             continue
-        token, event = entry.get("token"), entry.get("event")
-        if event == "submitting":
-            sub = Submission(token, entry["executor"], entry["units"], time=entry.get("time", ""))
-            by_token[token] = sub
-            state.submissions.append(sub)
-        elif token in by_token and event in ("submitted", "recovered"):
-            by_token[token].jobs = list(entry["jobs"])
-        elif token in by_token and event == "abandoned":
-            by_token[token].closed = True
-    return state
+        cached.state.fold(entry)
+    cached.offset += end
+    return cached.state
 
 
 def append(sweep: Path, event: str, token: str, **fields: Any) -> None:

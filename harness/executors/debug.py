@@ -14,9 +14,16 @@ class DebugExecutor(Executor):
     """Runs units in process through submitit's debug executor (no parallelism, no requeue)."""
 
     name = "debug"
+    _ex: submitit.AutoExecutor | None = None
+
+    def _submitit(self) -> submitit.AutoExecutor:
+        """submitit's debug executor, made once (a search submits a trial at a time)."""
+        if self._ex is None:
+            self._ex = submitit.AutoExecutor(folder=self.folder / "%j", cluster="debug")
+        return self._ex
 
     def submit(self, units: Sequence[Unit], token: str) -> list[str]:
-        ex = submitit.AutoExecutor(folder=self.folder / "%j", cluster="debug")
+        ex = self._submitit()
         ids = []
         for unit in units:
             ex.update_parameters(timeout_min=unit.resources.timeout_min, name=f"lors-{token}")

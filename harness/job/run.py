@@ -11,6 +11,7 @@ executor would open a debugger on an exception.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -39,6 +40,7 @@ def interrupt_current(cause: str) -> None:
         _CURRENT.finish(cause, checkpoint=last_checkpoint(_CURRENT.path.parent))
 
 
+@functools.cache  # a local lane or the debug executor runs many cells in one process
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -92,7 +94,7 @@ def _writer(p: JobPayload, tracker: Tracker, run_dir: Path) -> RecordWriter:
         "overrides": dict(p.overrides),
         "data_manifest": p.data_manifest,
         "code": code_version().as_record(),
-        "versions": _versions(),
+        "versions": dict(_versions()),
         "run_dir": str(run_dir.relative_to(Path(p.runs_root))),
         "wandb": tracker.record_block(p),
     }

@@ -245,7 +245,7 @@ def make_plan(
         code = code or code_version()
         prof, manifest, resolved = resolve_cells(spec, profile, code)
         folder = sweep_dir(runs_root, spec.name, prof.name)
-        on_disk = scan_sweep(folder)
+        on_disk = scan_sweep(folder, {label_slug(rc.cell.label) for rc in resolved})
         journal = read_journal(folder)
         pairs = [
             (rc, match_cell(rc, on_disk.get(label_slug(rc.cell.label), {}), spec.name, prof.name))

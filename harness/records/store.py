@@ -9,7 +9,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -105,14 +105,17 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def scan_sweep(sweep: Path) -> dict[str, dict[str, Path]]:
-    """Label slug -> {run id -> run folder} of the run folders under a sweep folder."""
+def scan_sweep(sweep: Path, slugs: Collection[str] | None = None) -> dict[str, dict[str, Path]]:
+    """Label slug -> {run id -> run folder} of the run folders under a sweep folder (only those
+    of ``slugs`` when given: a search plans two cells in a folder of thousands of runs)."""
     out: dict[str, dict[str, Path]] = {}
     try:
         entries = list(os.scandir(sweep))
     except FileNotFoundError:
         return out
     for entry in entries:
+        if slugs is not None and entry.name.rpartition("-")[0] not in slugs:
+            continue
         parsed = parse_run_folder(entry.name)
         if parsed and entry.is_dir():
             out.setdefault(parsed[0], {})[parsed[1]] = Path(entry.path)

@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(pruner_line(search))
     if args.dry_run:
         study = load_study(spec, profile, folder, create=False)
-        ended = ended_count(study)
+        ended = ended_count(study.get_trials(deepcopy=False))
         print(f"dry run: {ended} trials ended so far; nothing was written")
         return 0
     if search.storage != "journal":  # an unreachable database: one line, before data or runs

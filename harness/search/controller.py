@@ -21,10 +21,13 @@ from typing import Any
 
 import optuna
 
+from harness.errors import RecordError
 from harness.executors.base import Executor
 from harness.identity import profile_config
 from harness.layout import sweep_dir
 from harness.plan import PlannedCell
+from harness.records.record import read_run_record
+from harness.records.store import record_path
 from harness.search.budget import infeasible
 from harness.search.lock import controller_lock
 from harness.search.pruning import prune_block, report_history, should_prune
@@ -48,6 +51,7 @@ logger = logging.getLogger(__name__)
 RUNNING = optuna.trial.TrialState.RUNNING
 PRUNED = optuna.trial.TrialState.PRUNED
 FAIL = optuna.trial.TrialState.FAIL
+TERMINAL = ("done", "failed", "pruned")
 
 
 class Controller:
@@ -95,28 +99,31 @@ class Controller:
             line = resume_line(study, n_trials)
             if line:
                 self.out(line)
-            start, shown = time.monotonic(), ended_count(study)
+            start, shown = time.monotonic(), ended_count(study.get_trials(deepcopy=False))
+            before = shown
             while True:
-                running = self._running(study)
-                ended = ended_count(study)
+                trials = study.get_trials(deepcopy=False)  # once a loop: it copies the list
+                running = self._running(study, trials)
+                ended = ended_count(trials)
                 if ended != shown:
                     shown = ended
-                    self.out(progress_line(study, n_trials, self.trained,
-                                           time.monotonic() - start))  # fmt: skip
+                    elapsed = time.monotonic() - start
+                    self.out(progress_line(trials, n_trials, self.trained, elapsed, before))
                 if ended >= n_trials and not running:
                     return study
                 self._ask(study, running, n_trials - ended - len(running))
-                if running:
-                    self._step(study, running)
-                if self._running(study):
+                told = self._step(study, running) if running else 0
+                if len(running) > told:
                     self.executor.wait()
                     time.sleep(self.poll_s)
 
-    def _running(self, study: optuna.Study) -> dict[int, optuna.trial.FrozenTrial]:
+    def _running(
+        self, study: optuna.Study, trials: Sequence[optuna.trial.FrozenTrial]
+    ) -> dict[int, optuna.trial.FrozenTrial]:
         """The trials in flight; one a killed controller left half-asked (its parameters not
         all stored, so never submitted) is closed as abandoned and does not count."""
         out = {}
-        for t in study.get_trials(deepcopy=False, states=(RUNNING,)):
+        for t in (t for t in trials if t.state == RUNNING):
             if set(t.params) == set(self.dists):
                 out[t.number] = t
                 continue
@@ -138,10 +145,11 @@ class Controller:
                 study.tell(trial, state=FAIL)
                 self.out(f"trial {trial.number} [{label}]: infeasible, not submitted: {why}")
                 continue
-            running[trial.number] = study.get_trials(deepcopy=False)[trial.number]
+            running[trial.number] = study._storage.get_trial(trial._trial_id)
 
-    def _step(self, study: optuna.Study, running: Mapping[int, optuna.trial.FrozenTrial]) -> None:
-        """Submit what is new of the trials in flight, then tell every trial that ended."""
+    def _step(self, study: optuna.Study, running: Mapping[int, optuna.trial.FrozenTrial]) -> int:
+        """Submit what is new of the trials in flight, then tell every trial that ended; returns
+        how many were told."""
         labels = {n: trial_label(self.search, t.params) for n, t in running.items()}
         cases = {labels[n]: t.params for n, t in running.items()}
         spec = replace(self.spec, axes=trial_axes(self.search, cases))
@@ -166,8 +174,10 @@ class Controller:
             by_case.setdefault(pc.cell.coords[TRIAL_AXIS], []).append(pc)
         fresh = {pc.run_id for pc in done.cells}
         self.trained += len(fresh)
+        ended = {pc.run_id: pc for pc in map(_ended_since, done.cells) if pc is not None}
+        told = 0
         for number, trial in running.items():
-            cells = by_case.get(labels[number], [])
+            cells = [ended.get(pc.run_id, pc) for pc in by_case.get(labels[number], [])]
             submitted = [pc.run_id for pc in cells if pc.run_id in fresh]
             if submitted:
                 set_attr(study, trial, "run_ids", [pc.run_id for pc in cells])
@@ -176,7 +186,10 @@ class Controller:
                          f"{', '.join(submitted)}{why}")  # fmt: skip
             elif number in notes:
                 self.out(f"trial {number} [{labels[number]}]: {notes[number]}")
-            self._tell_if_ended(study, trial, labels[number], cells, fresh)
+            told += self._tell_if_ended(
+                study, trial, labels[number], cells, fresh - set(ended), bool(submitted)
+            )
+        return told
 
     def _resubmit(
         self,
@@ -223,17 +236,19 @@ class Controller:
         label: str,
         cells: Sequence[PlannedCell],
         fresh: set[str],
-    ) -> None:
+        attributed: bool = False,
+    ) -> bool:
+        """Tell the trial its result once every run of it ended (``attributed``: its run ids
+        were just set on it); returns whether it was told."""
         statuses = [pc.status for pc in cells if pc.run_id not in fresh]
         if not cells or len(statuses) < len(cells):
-            return
+            return False
         if any(s in ("new", "queued", "running", "stale") for s in statuses):
-            return
+            return False
         ids = ", ".join(pc.run_id for pc in cells)
         pruned = [pc for pc in cells if pc.status == "pruned"]
         if pruned:
-            self._tell_pruned(study, trial, label, pruned[0])
-            return
+            return self._tell_pruned(study, trial, label, pruned[0])
         failed = [pc for pc in cells if pc.status == "failed"]
         if failed:
             note = failed[0].note or f"see {failed[0].run_dir}/record.json"
@@ -243,7 +258,7 @@ class Controller:
             set_attr(study, trial, "failed", note[:500])
             study.tell(trial.number, state=FAIL)
             self.out(f"trial {trial.number} [{label}]: failed (run {ids}): {note.splitlines()[-1]}")
-            return
+            return True
         values = self._values(cells)
         if values is None:
             set_attr(study, trial, "failed", "an objective has no value")
@@ -251,9 +266,10 @@ class Controller:
             self.out(
                 f"trial {trial.number} [{label}]: failed: an objective has no value (run {ids})"
             )
-            return
+            return True
         reused = all(made_before(pc, trial) for pc in cells)
-        set_attr(study, trial, "run_ids", [pc.run_id for pc in cells])
+        if not attributed and trial.user_attrs.get("run_ids") != [pc.run_id for pc in cells]:
+            set_attr(study, trial, "run_ids", [pc.run_id for pc in cells])
         if self.search.pruner.enabled and len(cells) == 1 and cells[0].record is not None:
             # the curve of a reused run too: the pruner compares later trials with it
             metric = self.search.objectives[0].metric
@@ -264,15 +280,16 @@ class Controller:
         )
         how = f"reuses run {ids}, done before: costs nothing" if reused else f"run {ids}"
         self.out(f"trial {trial.number} [{label}]: {shown} ({how})")
+        return True
 
     def _tell_pruned(
         self, study: optuna.Study, trial: optuna.trial.FrozenTrial, label: str, pc: PlannedCell
-    ) -> None:
+    ) -> bool:
         assert pc.record is not None
         stop = pc.record.pruned or {}
         again = self._repruned.pop(trial.number, None)
         if again is None and stop.get("trial") != trial.number:
-            return  # a pruned run that another trial may still continue: decided when submitted
+            return False  # a pruned run another trial may still continue: decided when submitted
         value = stop.get("value")
         shown = f"{self.search.objectives[0].metric}={value:.4g}" if value is not None else ""
         where = f"at step {stop.get('step')} (iteration {stop.get('iter')})"
@@ -285,6 +302,7 @@ class Controller:
         else:
             self.out(f"trial {trial.number} [{label}]: pruned {where}, {shown} (run {pc.run_id}; "
                      "its checkpoint stays for a later trial of this config)")  # fmt: skip
+        return True
 
     def _values(self, cells: Sequence[PlannedCell]) -> list[float] | None:
         out = []
@@ -294,3 +312,19 @@ class Controller:
                 return None
             out.append(sum(v for v in got if v is not None) / len(got))
         return out
+
+
+def _ended_since(pc: PlannedCell) -> PlannedCell | None:
+    """A submitted cell whose run already ended (the debug executor runs it in ``submit``), with
+    its record, so it is told now rather than after another plan; None while it runs."""
+    try:
+        record = read_run_record(record_path(pc.run_dir))
+    except RecordError:
+        return None
+    own = pc.record is not None and pc.record.run_id == pc.run_id  # not a stale cell's older run
+    before = len(pc.record.attempts) if own and pc.record is not None else 0
+    if record is None or record.run_id != pc.run_id or record.status not in TERMINAL:
+        return None
+    if len(record.attempts) <= before:  # no attempt of the job just submitted has ended
+        return None
+    return replace(pc, status=record.status, record=record, record_path=record.path)

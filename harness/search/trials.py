@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,10 +14,21 @@ ABANDONED = "abandoned"  # user attribute of a trial a killed controller left ha
 RETRIES = "retries"  # user attribute: how often the trial's vanished runs were resubmitted
 
 
-def ended_count(study: optuna.Study) -> int:
+def tally(trials: Sequence[optuna.trial.FrozenTrial]) -> dict[str, int]:
+    """State name -> how many trials, the abandoned (asked again) left out; one pass."""
+    by_state = dict.fromkeys(optuna.trial.TrialState, 0)
+    fail = optuna.trial.TrialState.FAIL
+    for t in trials:
+        if t.state is fail and ABANDONED in t._user_attrs:  # read without copying them
+            continue
+        by_state[t.state] += 1
+    return {state.name: count for state, count in by_state.items()}
+
+
+def ended_count(trials: Sequence[optuna.trial.FrozenTrial]) -> int:
     """Trials that count as ended: finished ones, less the abandoned (asked again)."""
-    trials = study.get_trials(deepcopy=False)
-    return sum(1 for t in trials if t.state.is_finished() and ABANDONED not in t.user_attrs)
+    counts = tally(trials)
+    return counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"]
 
 
 def set_attr(study: optuna.Study, trial: optuna.trial.FrozenTrial, key: str, value: Any) -> None:
@@ -39,7 +51,7 @@ def made_before(pc: PlannedCell, trial: optuna.trial.FrozenTrial) -> bool:
 def resume_line(study: optuna.Study, n_trials: int) -> str | None:
     """What a controller finds when it starts on a study that has trials (None: a new study)."""
     trials = study.get_trials(deepcopy=False)
-    ended = ended_count(study)
+    ended = ended_count(trials)
     running = sum(1 for t in trials if t.state == optuna.trial.TrialState.RUNNING)
     if ended >= n_trials and not running:
         return f"study {study.study_name}: complete ({ended} trials ended); nothing to train"
@@ -50,20 +62,24 @@ def resume_line(study: optuna.Study, n_trials: int) -> str | None:
             f"flight{adopted}")  # fmt: skip
 
 
-def progress_line(study: optuna.Study, n_trials: int, trained: int, elapsed_s: float) -> str:
+def progress_line(
+    trials: Sequence[optuna.trial.FrozenTrial],
+    n_trials: int,
+    trained: int,
+    elapsed_s: float,
+    ended_before: int = 0,
+) -> str:
     """``progress: 3/8 trials ended (2 complete, 1 pruned, 0 failed), 2 in flight, 3 runs
-    trained, 4m10s, ETA ~7m``: the ETA from the mean time per ended trial of this command."""
-    trials = [t for t in study.get_trials(deepcopy=False) if ABANDONED not in t.user_attrs]
-    states = [t.state.name for t in trials]
-    ended = sum(1 for t in trials if t.state.is_finished())
-    running = states.count("RUNNING")
-    counts = (
-        f"{states.count('COMPLETE')} complete, {states.count('PRUNED')} pruned, "
-        f"{states.count('FAIL')} failed"
-    )
-    line = (f"progress: {min(ended, n_trials)}/{n_trials} trials ended ({counts}), {running} in "
-            f"flight, {trained} runs trained, {_clock(elapsed_s)}")  # fmt: skip
-    return line
+    trained, 4m10s, ETA ~7m``: the ETA from the mean time per trial ended by this command
+    (``ended_before``: the trials that had ended when it started)."""
+    counts = tally(trials)
+    ended = counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"]
+    shown = f"{counts['COMPLETE']} complete, {counts['PRUNED']} pruned, {counts['FAIL']} failed"
+    here, left = ended - ended_before, max(0, n_trials - ended)
+    eta = f", ETA ~{_clock(elapsed_s / here * left)}" if here > 0 and left else ""
+    return (f"progress: {min(ended, n_trials)}/{n_trials} trials ended ({shown}), "
+            f"{counts['RUNNING']} in flight, {trained} runs trained, "
+            f"{_clock(elapsed_s)}{eta}")  # fmt: skip
 
 
 def _clock(seconds: float) -> str:

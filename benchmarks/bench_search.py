@@ -1,0 +1,152 @@
+"""Controller overhead per trial: ``harness.search``'s loop (ask, plan, submit, record, tell) with a
+no-op job, against Optuna's own ``study.optimize`` with the same no-op objective, side by side.
+
+    .venv/bin/python benchmarks/bench_search.py [--trials 1000] [--sampler random|tpe]
+
+Both sides use the same sampler (seeded) and the same storage (a journal file in a fresh
+folder). The harness side runs every trial as a harness run through the debug executor: a plan
+of the trials in flight, a submission journal entry, a run folder and a record written by the
+record writer (``start_attempt``, one evaluation, ``completed``), then the tell; only training is
+left out. Target: under 3x Optuna's own per-trial cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("LORS_CONFIG_ROOTS", str(REPO / "tests" / "harness" / "tiny"))
+os.environ.setdefault("LORS_CODE_HASH", "bench-code")  # no source walk: the same for both runs
+
+import optuna  # noqa: E402
+
+from harness.executors.base import Unit  # noqa: E402
+from harness.executors.debug import DebugExecutor  # noqa: E402
+from harness.job.payload import JobPayload  # noqa: E402
+from harness.search.controller import Controller  # noqa: E402
+from harness.search.storage import open_storage  # noqa: E402
+from harness.spec import load_spec  # noqa: E402
+
+TARGET = 3.0
+HIGH = 100_000  # a wide int range: nearly every trial is a new config, so a new run
+
+
+def score(hidden: int) -> float:
+    """The no-op objective: a number from the config, nothing trained."""
+    return 1.0 / (1.0 + abs(hidden - 5_000) / 1_000)
+
+
+def noop_job(payloads: Sequence[JobPayload]) -> list[str]:
+    """A job that trains nothing: it writes its run's record once, with the fields ``run_cell``
+    writes, an attempt, one evaluation and the ``completed`` exit (the record writer validates
+    it as for any run)."""
+    from harness.job.run import _writer
+    from harness.records.store import now_iso
+    from harness.trackers.base import make_tracker
+
+    for p in payloads:
+        run_dir = Path(p.run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        writer = _writer(p, make_tracker("disabled"), run_dir)
+        attempt = {"executor": p.executor, "job_id": "noop", "node": "localhost",
+                   "pid": os.getpid(), "start": now_iso(), "end": None, "exit": None}  # fmt: skip
+        hidden = int(p.overrides["model.hidden"])
+        writer.record["attempts"].append(attempt)
+        writer.record["history"].append({"epoch": None, "iter": 1, "noop/score": score(hidden)})
+        writer.finish("completed")  # the one write
+    return ["done"] * len(payloads)
+
+
+class NoopExecutor(DebugExecutor):
+    """The debug executor, running :func:`noop_job` instead of the training job."""
+
+    def submit(self, units: Sequence[Unit], token: str) -> list[str]:
+        ex = self._submitit()
+        ids = []
+        for unit in units:
+            ex.update_parameters(timeout_min=unit.resources.timeout_min, name=f"lors-{token}")
+            job = ex.submit(noop_job, list(unit.payloads))
+            job.result()
+            ids.append(str(job.job_id))
+        return ids
+
+
+def spec_file(folder: Path, sampler: str) -> Path:
+    path = folder / "bench-search.yaml"
+    path.write_text(
+        f"name: bench-search\nbase: {REPO / 'tests/harness/tiny/tiny_config.py'}\n"
+        "default_profile: smoke\nprofiles:\n  smoke: {resources: {gpus: 0, cpus: 1}}\n"
+        "search:\n"
+        f"  space: {{hidden: {{key: model.hidden, int: [1, {HIGH}]}}}}\n"
+        "  objectives: [{metric: history.noop/score, direction: maximize}]\n"
+        f"  sampler: {{type: {sampler}, seed: 0}}\n  in_flight: 1\n"
+    )
+    return path
+
+
+def harness_side(folder: Path, trials: int, sampler: str) -> tuple[float, float, int]:
+    """Wall and CPU seconds of a harness study of ``trials`` no-op trials; runs made."""
+    spec = load_spec(spec_file(folder, sampler))
+    runs = folder / "runs"
+    executor = NoopExecutor(folder / "submitit")
+    controller = Controller(spec, "smoke", runs, executor, "disabled", out=lambda _: None, poll_s=0)
+    t0, c0 = time.perf_counter(), time.process_time()
+    study = controller.run(trials)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    states = [t.state.name for t in study.trials]
+    assert states.count("COMPLETE") == trials, states
+    return wall, cpu, controller.trained
+
+
+def optuna_side(folder: Path, trials: int, sampler: str) -> tuple[float, float]:
+    """Wall and CPU seconds of Optuna's own ``study.optimize`` with the same objective."""
+    storage = open_storage("journal", folder)
+    samplers = {"random": optuna.samplers.RandomSampler, "tpe": optuna.samplers.TPESampler}
+    study = optuna.create_study(
+        storage=storage, study_name="plain", direction="maximize", sampler=samplers[sampler](seed=0)
+    )
+    t0, c0 = time.perf_counter(), time.process_time()
+    study.optimize(lambda t: score(t.suggest_int("hidden", 1, HIGH)), n_trials=trials)
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def main() -> int:
+    """Run the benchmark; exit code 0 when the ratio meets the target."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--trials", type=int, default=1000)
+    p.add_argument("--sampler", choices=("random", "tpe"), default="random")
+    args = p.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "optuna").mkdir()
+        (Path(tmp) / "harness").mkdir()
+        o_wall, o_cpu = optuna_side(Path(tmp) / "optuna", args.trials, args.sampler)
+        h_wall, h_cpu, made = harness_side(Path(tmp) / "harness", args.trials, args.sampler)
+    n = args.trials
+    ratio = h_wall / o_wall
+    rows = [
+        ("trials (sampler, storage)", f"{n} ({args.sampler}, journal file)"),
+        ("Optuna study.optimize, per trial", f"{o_wall / n * 1e3:.2f} ms wall, "
+                                             f"{o_cpu / n * 1e3:.2f} ms CPU"),
+        ("harness.search controller, per trial", f"{h_wall / n * 1e3:.2f} ms wall, "
+                                                 f"{h_cpu / n * 1e3:.2f} ms CPU ({made} runs)"),
+        ("ratio harness / Optuna (wall)", f"{ratio:.2f}x"),
+        ("ratio harness / Optuna (CPU)", f"{h_cpu / o_cpu:.2f}x"),
+        ("target", f"< {TARGET:.0f}x: {'met' if ratio < TARGET else 'MISSED'}"),
+        ("load", f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"),
+    ]  # fmt: skip
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    return 0 if ratio < TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
