@@ -156,11 +156,11 @@ def pareto_figure(points: Sequence[Point], title: str) -> Figure:
             for p in shown
         ]
         ax.legend(loc="best", frameon=True, framealpha=0.9)
-        _declutter(fig, labels)
+        declutter(fig, labels)
     return fig
 
 
-def _declutter(fig: Figure, labels: Sequence[Annotation]) -> None:
+def declutter(fig: Figure, labels: Sequence[Annotation]) -> None:
     """Move point labels up, a line at a time, until none overlaps a label placed before it."""
     for label in labels:
         label.set_in_layout(False)  # the layout must not shrink the axes around moved labels

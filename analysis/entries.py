@@ -14,7 +14,9 @@ import pandas as pd
 from analysis.layout import CellState, TableLayout
 
 #: Entry states that are not a number, most urgent first (the placeholder shows the first found).
-PLACEHOLDERS = ("corrupt", "failed", "stale", "running", "queued", "missing", "no value")
+PLACEHOLDERS = (
+    "corrupt", "failed", "stale", "pruned", "running", "queued", "missing", "no value",
+)  # fmt: skip
 BY_STATUS = {"new": "missing", "done": "no value"}
 DELTA_PREFIX = "delta:"
 

@@ -71,6 +71,14 @@ def write_figures(inputs: SweepInputs, table: Table, fig_dir: Path) -> list[Path
     """The figures of a sweep: for a count table the depth and rank curves of its knobs, for a
     run table AP against decoder parameters (when some cells have both)."""
     name = stem(table)
+    title = table.layout.sweep
+    if not table.layout.is_paper:
+        title += f" ({table.layout.profile} profile, not paper numbers)"
+    if inputs.search is not None and inputs.runs_root is not None:
+        from analysis.search_figures import grid_points, search_figures
+
+        grid = grid_points(inputs.spec_path, table.layout.profile, inputs.runs_root)
+        return search_figures(inputs.cells, inputs.search, grid, name, title, fig_dir)
     if table.layout.kind == "counts":
         paths = save(
             depth_figure(depth_curves(inputs.overrides, DEPTHS)), fig_dir / f"{name}-depth"
@@ -81,7 +89,4 @@ def write_figures(inputs: SweepInputs, table: Table, fig_dir: Path) -> list[Path
     if not points:
         logger.info("%s: no done cell has both bbox_mAP and params.roi_head: no figure", name)
         return []
-    title = table.layout.sweep
-    if not table.layout.is_paper:
-        title += f" ({table.layout.profile} profile, not paper numbers)"
     return save(pareto_figure(points, title), fig_dir / f"{name}-pareto")

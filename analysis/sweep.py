@@ -42,6 +42,8 @@ class SweepInputs:
         cells: every cell of the profile with its state.
         corrupt: the record files that could not be read, with the reason (one line each).
         overrides: the profile's overrides (the knobs of a count table's curves).
+        search: a search spec's block as its profile runs it (None for a grid sweep).
+        runs_root: the runs root the records came from (a search's figures overlay a grid).
     """
 
     spec_path: Path
@@ -50,6 +52,8 @@ class SweepInputs:
     cells: tuple[CellState, ...]
     corrupt: tuple[str, ...]
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    search: Any = None
+    runs_root: Path | None = None
 
 
 def has_table(spec_path: Path) -> bool:
