@@ -1,95 +1,124 @@
-"""Benchmark one AdaMixer stage's adaptive mixing: plain, LORS as the release computes it, and ours.
+"""Benchmark the whole decoder's mixing: plain AdaMixer, LORS as the release computes it, and ours.
 
-At AdaMixer's paper shape (2 images x 300 queries = 600 query vectors, G = 2 groups, C_g = 128,
-P_in = 64, P_out = 128, d_q = 256, r = 16) and for K = 1, 2, 3, it times forward + backward of
+The user's case: every stage of the LORS release decoder (6 stages, K = [1,1,2,2,3,3], r = 16,
+G = 2, C_g = 128, P_in = 64, P_out = 128, d_q = 256; 2 images x 300 queries = 600 query vectors)
+through the project's mixing block (``lors.models.roi_heads.mixing.AdaptiveMixing``: generators,
+channel mixing ``X M``, spatial mixing ``S X``, LayerNorm + ReLU after each, and the output
+projection; ``--scope adaptive`` leaves the projection out). Forward + backward of
 
-- (a) ``plain``: a per-stage Linear generating M and S (AdaMixer's own mixing),
-- (b) ``materialized``: AdaptiveLORS forming the K per-query private matrices (the release),
-- (c) ``factorized``: AdaptiveLORS with every weight factorized,
-- (d) ``auto``: AdaptiveLORS's default, the path ``lors.layers.cost`` picks per weight,
+- (a) ``plain``: AdaMixer's per-stage generator and projection (at the LORS shape, G = 2),
+- (b) ``release``: LORS as the release lays it out and computes it (contiguous (G*K, d_in, r)
+  and (G*K, r, d_out) factors, the K per-query private matrices formed and summed),
+- ``materialized``, ``fused``, ``factorized``: the project's AdaptiveLORS on one fixed path,
+- ``auto``: its default, the path ``lors.layers.cost`` picks per stage and weight.
 
-each including its generators, the channel mixing ``X M``, the spatial mixing ``S X`` and the
-LayerNorm + ReLU after each. It reports the median time over repeats and the bytes the forward
-saves for backward (``torch.autograd.graph.saved_tensors_hooks``: distinct storages, parameters
-excluded), as ratios to (b) and to (a), and checks the targets of issue 4 at K = 3.
+Contents and sampled features require gradients. Per variant: min/median/max wall and median CPU
+time over ``--repeats`` rounds (variants interleaved, order rotated, a warm-up round dropped) and
+the bytes saved for backward (distinct storages, no parameters), as ratios to (b) and (a).
 
-Usage: ``python benchmarks/bench_lors_mixing.py [--device cuda] [--repeats 3] [--json]``.
+Usage: ``python benchmarks/bench_lors_mixing.py [--device cuda] [--repeats 5] [--grid table6]
+[--scope adaptive] [--all-paths]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from lors.layers import AdaptiveLORS, WeightSpec
+from lors.adamixer_knobs import parse_lors_cfg
+from lors.layers import AdaptiveLORS
+from lors.layers.paths import KERNEL_PATHS
+from lors.models.roi_heads.mixing import AdaptiveMixing
+from lors.models.roi_heads.mixing_factory import build_mixing
 
-GROUPS, CHANNELS, IN_POINTS, OUT_POINTS, QUERY_DIM, RANK = 2, 128, 64, 128, 256, 16
-VARIANTS = ("plain", "materialized", "factorized", "auto")
-SPECS = [
-    WeightSpec("M", GROUPS, CHANNELS, CHANNELS),
-    WeightSpec("S", GROUPS, IN_POINTS, OUT_POINTS),
-]
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One variant at one K: median and spread of forward + backward time, saved bytes."""
-
-    variant: str
-    groups: int
-    median_ms: float
-    min_ms: float
-    max_ms: float
-    cpu_ms: float
-    saved_bytes: int
-    paths: str
+CONTENT, GROUPS, IN_POINTS, OUT_POINTS = 256, 2, 64, 128
+CHANNELS = CONTENT // GROUPS
+RELEASE_K, RELEASE_R = (1, 1, 2, 2, 3, 3), 16
+VARIANTS = ("plain", "release", "factorized", "auto")
+ALL_VARIANTS = ("plain", "release", *KERNEL_PATHS, "auto")
+TABLE6 = [(k, r) for k in ((1,) * 6, (2,) * 6, (3,) * 6, RELEASE_K) for r in (8, 16, 32)]
+TARGETS = {"auto_vs_plain": 1.15, "release_vs_auto": 1.6, "extra_bytes_vs_release": 0.1}
 
 
-def _norm_relu(y: torch.Tensor) -> torch.Tensor:
-    return F.relu(F.layer_norm(y, y.shape[-2:]))  # LN over (points, channels) jointly, no affine
+class ReleaseWeights:
+    """``x @ W(q)``, ``W = W_shared + sum_k L_k Z_k R_k`` formed per query (the release's way)."""
+
+    def __init__(self, shared: dict[str, torch.Tensor], private: dict[str, torch.Tensor]) -> None:
+        self._weights = {name: shared[name] + private[name] for name in shared}
+
+    def apply(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        return x @ self._weights[name]  # (B, G, n, d_in) @ (B, G, d_in, d_out)
 
 
-def plain_mixing(
-    device: torch.device,
-) -> tuple[Callable[[torch.Tensor, torch.Tensor], torch.Tensor], nn.Module]:
-    """AdaMixer's mixing: one Linear generating M (C_g x C_g) and S per group."""
-    gen = nn.Linear(QUERY_DIM, GROUPS * (CHANNELS**2 + IN_POINTS * OUT_POINTS)).to(device)
+class ReleaseForm(nn.Module):
+    """The release's LORS_A with the values of an ``AdaptiveLORS`` (its generators shared)."""
 
-    def run(query: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        params = gen(query).view(query.shape[0], GROUPS, -1)  # (B, G*(Cg^2+Pin*Pout)) -> (B, G, .)
-        m, s = params.split([CHANNELS**2, IN_POINTS * OUT_POINTS], dim=2)
-        y = _norm_relu(x @ m.unflatten(2, (CHANNELS, CHANNELS)))  # (B, G, Pin, Cg)
-        # (B, G, Pin, Cg) -> (B, G, Cg, Pin) @ (B, G, Pin, Pout) -> (B, G, Cg, Pout)
-        return _norm_relu(y.transpose(-1, -2) @ s.unflatten(2, (IN_POINTS, OUT_POINTS)))
+    def __init__(self, lors: AdaptiveLORS) -> None:
+        super().__init__()
+        self.lors = lors
+        self.left, self.right = nn.ParameterList(), nn.ParameterList()
+        with torch.no_grad():
+            for i in range(lors.num_layers):
+                lefts, rights = lors.outer_factors(i)
+                for w in lors.args.weights:
+                    c, d_in, k, r = lefts[w.name].shape
+                    # (G, d_in, K, r) -> (G*K, d_in, r), contiguous, as the release stores L
+                    left = lefts[w.name].permute(0, 2, 1, 3).reshape(c * k, d_in, r)
+                    self.left.append(nn.Parameter(left.contiguous()))
+                    # (G, K, r, d_out) -> (G*K, r, d_out)
+                    self.right.append(nn.Parameter(rights[w.name].reshape(c * k, r, w.d_out)))
 
-    return run, gen
+    def forward(self, query: torch.Tensor, layer: int) -> ReleaseWeights:
+        a, b = self.lors.args, query.shape[0]
+        k, r, specs = a.groups[layer], a.rank, a.weights
+        assert self.lors.lors_shared_generator is not None
+        # (B, G * sum(d_in*d_out)) -> per spec (B, G, d_in, d_out)
+        blocks = self.lors.lors_shared_generator(query).view(b, a.count, -1)
+        parts = blocks.split([w.numel for w in specs], dim=2)
+        shared = {
+            w.name: p.unflatten(2, (w.d_in, w.d_out)) for w, p in zip(specs, parts, strict=True)
+        }
+        # (B, G*S*K*r*r) -> (B, G, S, K, r, r)
+        cores = self.lors.core_generator(layer)(query).view(b, a.count, len(specs), k, r, r)
+        private = {}
+        for j, w in enumerate(specs):
+            z = cores[:, :, j].reshape(b, a.count * k, r, r)  # (B, G*K, r, r)
+            left, right = self.left[layer * len(specs) + j], self.right[layer * len(specs) + j]
+            lzr = (left @ z) @ right  # (G*K, d_in, r) @ (B, G*K, r, r) @ (G*K, r, d_out)
+            private[w.name] = lzr.view(b, a.count, k, w.d_in, w.d_out).sum(2)  # (B,G,d_in,d_out)
+        return ReleaseWeights(shared, private)
 
 
-def lors_mixing(
-    device: torch.device, groups: int, path: str
-) -> tuple[Callable[[torch.Tensor, torch.Tensor], torch.Tensor], AdaptiveLORS]:
-    """The same mixing with LORS_A (one stage of a stack; private terms made non-zero)."""
-    lors = AdaptiveLORS(QUERY_DIM, SPECS, num_layers=1, rank=RANK, groups=groups, path=path)
-    lors = lors.to(device)
+class _NoProjection(nn.Module):
+    def forward(self, x: torch.Tensor, layer: int) -> torch.Tensor:  # ``--scope adaptive``
+        return x
+
+
+def build(variant: str, ks: tuple[int, ...], rank: int, scope: str) -> AdaptiveMixing:
+    """The mixing block of one variant for ``len(ks)`` stages, private terms made non-zero."""
+    cfg = None
+    if variant != "plain":
+        raw = dict(adaptive_groups=list(ks), adaptive_rank=rank, static_rank=8)
+        cfg = parse_lors_cfg(raw, len(ks))
+    block = build_mixing(CONTENT, GROUPS, IN_POINTS, OUT_POINTS, len(ks), cfg)
     with torch.no_grad():
-        for p in lors.parameters():
+        for p in block.parameters():
             p.normal_(0.0, 0.02)
-
-    def run(query: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        gen = lors(query, 0)
-        y = _norm_relu(gen.apply("M", x))  # (B, G, Pin, Cg)
-        return _norm_relu(gen.apply("S", y.transpose(-1, -2)))  # (B, G, Cg, Pout)
-
-    return run, lors
+    if isinstance(block.generator, AdaptiveLORS):
+        if variant == "release":
+            block.generator = ReleaseForm(block.generator)
+        else:
+            block.generator.path = variant
+    if scope == "adaptive":
+        block.out_proj = _NoProjection()
+    return block
 
 
 def saved_bytes(fn: Callable[[], torch.Tensor], params: set[int]) -> int:
@@ -108,59 +137,82 @@ def saved_bytes(fn: Callable[[], torch.Tensor], params: set[int]) -> int:
     return sum(storages.values())
 
 
+@dataclass(frozen=True)
+class Measurement:
+    """One variant: wall time (min, median, max), median CPU time, saved bytes, auto's paths."""
+
+    variant: str
+    min_ms: float
+    median_ms: float
+    max_ms: float
+    cpu_ms: float
+    saved_bytes: int
+    paths: str
+
+
 def measure(
-    device: torch.device, ks: list[int], repeats: int, queries: int = 600
-) -> list[Measurement]:
-    """Time every variant at every K, variants interleaved within each repeat against drift."""
-    gen = torch.Generator(device="cpu").manual_seed(0)
-    query = torch.randn(queries, QUERY_DIM, generator=gen).to(device).requires_grad_()
-    x = torch.randn(queries, GROUPS, IN_POINTS, CHANNELS, generator=gen).to(device)
-    x.requires_grad_()
-    results = []
-    for k in ks:
-        runs: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {}
-        modules: dict[str, nn.Module] = {}
-        runs["plain"], modules["plain"] = plain_mixing(device)
-        for path in VARIANTS[1:]:
-            runs[path], modules[path] = lors_mixing(device, k, path)
-        times: dict[str, list[float]] = {v: [] for v in VARIANTS}
-        cpu: dict[str, list[float]] = {v: [] for v in VARIANTS}
-        for rep in range(repeats + 1):  # the first round warms up and is dropped
-            for v in VARIANTS:
-                query.grad = x.grad = None
-                modules[v].zero_grad(set_to_none=True)  # as a training step starts
-                _sync(device)
-                start, start_cpu = time.perf_counter(), time.process_time()
-                runs[v](query, x).sum().backward()
-                _sync(device)
-                if rep:
-                    times[v].append((time.perf_counter() - start) * 1e3)
-                    cpu[v].append((time.process_time() - start_cpu) * 1e3)
-        for v in VARIANTS:
-            params = {p.untyped_storage().data_ptr() for p in modules[v].parameters()}
-            run = runs[v]
-            nbytes = saved_bytes(lambda run=run: run(query, x), params)  # type: ignore[misc]
-            results.append(
-                Measurement(
-                    v,
-                    k,
-                    statistics.median(times[v]),
-                    min(times[v]),
-                    max(times[v]),
-                    statistics.median(cpu[v]),
-                    nbytes,
-                    _paths(modules[v]),
-                )
-            )
+    device: torch.device,
+    ks: tuple[int, ...],
+    rank: int,
+    repeats: int,
+    queries: int,
+    scope: str,
+    variants: tuple[str, ...] = VARIANTS,
+) -> dict[str, Measurement]:
+    """Time ``variants`` (plain, release and auto among them) side by side in one run."""
+    stages = len(ks)
+    gen = torch.Generator().manual_seed(0)
+    contents = [torch.randn(1, queries, CONTENT, generator=gen) for _ in range(stages)]
+    sampled = [
+        torch.randn(1, queries, GROUPS, IN_POINTS, CHANNELS, generator=gen) for _ in range(stages)
+    ]
+    inputs = [t.to(device).requires_grad_() for t in contents + sampled]
+    blocks = {v: build(v, ks, rank, scope).to(device) for v in variants}
+
+    def step(v: str) -> torch.Tensor:
+        # every stage's mixing, as the decoder runs it; one loss over all stages
+        out = [blocks[v](inputs[i], inputs[stages + i], i).sum() for i in range(stages)]
+        return torch.stack(out).sum()
+
+    wall: dict[str, list[float]] = {v: [] for v in variants}
+    cpu: dict[str, list[float]] = {v: [] for v in variants}
+    for rep in range(repeats + 1):  # round 0 warms up and is dropped
+        shift = rep % len(variants)
+        for v in variants[shift:] + variants[:shift]:  # rotated against position effects
+            for t in inputs:
+                t.grad = None
+            blocks[v].zero_grad(set_to_none=True)  # as a training step starts
+            _sync(device)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            step(v).backward()
+            _sync(device)
+            if rep:
+                wall[v].append((time.perf_counter() - start) * 1e3)
+                cpu[v].append((time.process_time() - start_cpu) * 1e3)
+    results = {}
+    for v in variants:
+        params = {p.untyped_storage().data_ptr() for p in blocks[v].parameters()}
+        nbytes = saved_bytes(lambda v=v: step(v), params)  # type: ignore[misc]
+        t = wall[v]
+        results[v] = Measurement(
+            v, min(t), statistics.median(t), max(t), statistics.median(cpu[v]), nbytes, ""
+        )
+    paths = auto_paths(blocks["auto"], queries, device)
+    results["auto"] = Measurement(**{**results["auto"].__dict__, "paths": paths})
     return results
 
 
-def _paths(module: nn.Module) -> str:
-    if not isinstance(module, AdaptiveLORS):
-        return "-"
-    gen = module(torch.zeros(1, QUERY_DIM, device=next(module.parameters()).device), 0)
-    rows = {"M": IN_POINTS, "S": CHANNELS}
-    return " ".join(f"{n}={gen.path_for(n, rows[n])}" for n in ("M", "S"))
+def auto_paths(block: AdaptiveMixing, queries: int, device: torch.device) -> str:
+    """The path ``auto`` takes per stage for M and S: ``stage:M/S`` (f = factorized, ...)."""
+    assert isinstance(block.generator, AdaptiveLORS)
+    query = torch.zeros(queries, CONTENT, device=device)
+    out = []
+    for i in range(block.generator.num_layers):
+        gen = block.generator(query, i)
+        m = gen.path_for("M", IN_POINTS, device_type=device.type)
+        s = gen.path_for("S", CHANNELS, device_type=device.type)
+        out.append(f"{i}:{m}/{s}")
+    return " ".join(out)
 
 
 def _sync(device: torch.device) -> None:
@@ -168,91 +220,55 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-TARGETS = {  # issue 4, at K = 3: name -> (value, bound, higher is better)
-    "speedup_vs_b": (1.8, True),
-    "extra_bytes_vs_b_extra": (0.5, False),
-    "time_vs_a": (1.2, False),
-}
-
-
-def _targets(by: dict[str, Measurement], variant: str, clock: str) -> dict[str, object]:
-    """The issue's three targets for ``variant`` against (a) and (b), on one clock."""
-    a, b, v = by["plain"], by["materialized"], by[variant]
-    t_a, t_b, t_v = (getattr(m, clock) for m in (a, b, v))
-    values = {
-        "speedup_vs_b": t_b / t_v,
-        "extra_bytes_vs_b_extra": (v.saved_bytes - a.saved_bytes) / (b.saved_bytes - a.saved_bytes),
-        "time_vs_a": t_v / t_a,
+def ratios(r: dict[str, Measurement], clock: str = "median_ms") -> dict[str, float]:
+    """The issue's three figures on one clock (``median_ms`` or ``cpu_ms``)."""
+    a, b, auto = (getattr(r[v], clock) for v in ("plain", "release", "auto"))
+    extra = r["release"].saved_bytes - r["plain"].saved_bytes
+    return {
+        "auto_vs_plain": auto / a,
+        "release_vs_auto": b / auto,
+        "extra_bytes_vs_release": (r["auto"].saved_bytes - r["plain"].saved_bytes) / extra,
     }
-    met = {
-        name: (values[name] >= bound) if higher else (values[name] <= bound)
-        for name, (bound, higher) in TARGETS.items()
+
+
+def verdict(values: dict[str, float]) -> str:
+    # release_vs_auto is a speedup (at least the bound); the others are costs (at most)
+    ok = {
+        k: (v >= TARGETS[k]) == (k == "release_vs_auto") or v == TARGETS[k]
+        for k, v in values.items()
     }
-    return {"variant": variant, "clock": clock, "K": v.groups, **values, "met": met}
+    return ", ".join(f"{k} {values[k]:.2f} ({'met' if v else 'NOT met'})" for k, v in ok.items())
 
 
-def report(results: list[Measurement]) -> dict[str, object]:
-    """Ratios to (b) and (a) per K, and the issue's targets at the largest K (wall and CPU)."""
-    rows = []
-    for k in sorted({r.groups for r in results}):
-        by = {r.variant: r for r in results if r.groups == k}
-        a, b = by["plain"], by["materialized"]
-        for r in by.values():
-            rows.append(
-                {
-                    **asdict(r),
-                    "time_vs_b": r.median_ms / b.median_ms,
-                    "time_vs_a": r.median_ms / a.median_ms,
-                    "bytes_vs_b": r.saved_bytes / b.saved_bytes,
-                    "bytes_vs_a": r.saved_bytes / a.saved_bytes,
-                }
-            )
-    by = {r.variant: r for r in results if r.groups == max(r.groups for r in results)}
-    targets = [
-        _targets(by, v, clock) for v in ("factorized", "auto") for clock in ("median_ms", "cpu_ms")
-    ]
-    return {"rows": rows, "targets": targets}
-
-
-def print_table(
-    summary: dict[str, object], device: torch.device, repeats: int, queries: int
-) -> None:
-    threads = torch.get_num_threads() if device.type == "cpu" else None
+def print_table(r: dict[str, Measurement]) -> None:
+    a, b = r["plain"], r["release"]
     print(
-        f"device={device} threads={threads} queries={queries} repeats={repeats} "
-        f"torch={torch.__version__}"
+        f"{'variant':<13}{'min ms':>8}{'median':>8}{'max ms':>8}{'cpu ms':>8}"
+        f"{'t/a':>6}{'t/b':>6}{'cpu/a':>6}{'saved MiB':>10}{'extra/b':>8}"
     )
-    head = f"{'K':>2} {'variant':<13}{'median ms':>10}{'min-max ms':>12}{'cpu ms':>8}"
-    head += f"{'t/b':>6}{'t/a':>6}"
-    print(head + f"{'saved MiB':>10}{'B/b':>6}{'B/a':>6}  paths")
-    for r in summary["rows"]:  # type: ignore[attr-defined]
-        spread = f"{r['min_ms']:.0f}-{r['max_ms']:.0f}"
+    for m in r.values():
+        extra = (m.saved_bytes - a.saved_bytes) / (b.saved_bytes - a.saved_bytes)
         print(
-            f"{r['groups']:>2} {r['variant']:<13}{r['median_ms']:>10.1f}{spread:>12}"
-            f"{r['cpu_ms']:>8.0f}{r['time_vs_b']:>6.2f}{r['time_vs_a']:>6.2f}"
-            f"{r['saved_bytes'] / 2**20:>10.1f}{r['bytes_vs_b']:>6.2f}{r['bytes_vs_a']:>6.2f}"
-            f"  {r['paths']}"
+            f"{m.variant:<13}{m.min_ms:>8.0f}{m.median_ms:>8.0f}{m.max_ms:>8.0f}{m.cpu_ms:>8.0f}"
+            f"{m.median_ms / a.median_ms:>6.2f}{m.median_ms / b.median_ms:>6.2f}"
+            f"{m.cpu_ms / a.cpu_ms:>6.2f}{m.saved_bytes / 2**20:>10.1f}{extra:>8.2f}"
         )
-    for t in summary["targets"]:  # type: ignore[attr-defined]
-        met = ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in t["met"].items())
-        clock = "wall" if t["clock"] == "median_ms" else "cpu"
-        print(
-            f"K={t['K']} {t['variant']} ({clock}): {t['speedup_vs_b']:.2f}x faster than (b), "
-            f"{t['time_vs_a']:.2f}x the time of (a), extra saved bytes "
-            f"{t['extra_bytes_vs_b_extra']:.2f} of (b)'s -> {met}"
-        )
+    print(f"auto's path per stage (M/S): {r['auto'].paths}")
+    print(f"targets (wall): {verdict(ratios(r))}")
+    print(f"targets (cpu):  {verdict(ratios(r, 'cpu_ms'))}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    parser.add_argument("--groups", type=int, nargs="+", default=[1, 2, 3], help="values of K")
-    parser.add_argument("--repeats", type=int, default=3, help="timed rounds (after 1 warm-up)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed rounds (after 1 warm-up)")
+    parser.add_argument("--queries", type=int, default=600, help="query vectors (images x queries)")
+    parser.add_argument("--scope", default="block", choices=("block", "adaptive"))
+    parser.add_argument("--grid", default=None, choices=("table6",), help="Table 6's K x r grid")
     parser.add_argument(
-        "--queries", type=int, default=600, help="query vectors (images x queries; paper: 600)"
+        "--all-paths", action="store_true", help="also time the fixed materialized and fused paths"
     )
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     if args.device not in ("cpu", "cuda") or (
         args.device == "cuda" and not torch.cuda.is_available()
@@ -262,22 +278,29 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    if min(args.repeats, args.queries, *args.groups) < 1:
+    if min(args.repeats, args.queries) < 1:
         print(
-            f"--repeats {args.repeats}, --queries {args.queries} and --groups {args.groups} "
-            "must be >= 1",
-            file=sys.stderr,
+            f"--repeats {args.repeats} and --queries {args.queries} must be >= 1", file=sys.stderr
         )
         return 2
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    summary = report(measure(device, args.groups, args.repeats, args.queries))
-    if args.json:
-        meta = {"device": str(device), "repeats": args.repeats, "queries": args.queries}
-        print(json.dumps({**meta, **summary}, indent=1))
-    else:
-        print_table(summary, device, args.repeats, args.queries)
+    threads = torch.get_num_threads() if device.type == "cpu" else None
+    print(
+        f"device={device} threads={threads} queries={args.queries} repeats={args.repeats} "
+        f"scope={args.scope} torch={torch.__version__}"
+    )
+    cells = TABLE6 if args.grid else [(RELEASE_K, RELEASE_R)]
+    for ks, rank in cells:
+        variants = ALL_VARIANTS if args.all_paths else VARIANTS
+        r = measure(device, ks, rank, args.repeats, args.queries, args.scope, variants)
+        label = "-".join(map(str, ks)) if len(set(ks)) > 1 else str(ks[0])
+        if args.grid:
+            print(f"K={label:<12} r={rank:<3} {verdict(ratios(r))}  [{r['auto'].paths}]")
+        else:
+            print(f"K={label} r={rank}")
+            print_table(r)
     return 0
 
 

@@ -15,12 +15,23 @@ path does *beyond* the shared product ``x W_shared`` that all of them pay:
   private term ``u Q`` added to the shared product; backward forms u and Q again, then dQ, du,
   dL, dx and the cores' gradients.
 
-Cost = FLOPs + ``balance`` x bytes moved, ``balance`` being the machine's FLOPs per byte of memory
-traffic (about 10 to 30 for the CPUs and GPUs this project runs on). It is a coarse model: it
-ranks ``materialized`` last everywhere, prefers ``fused`` when x has many rows per query
-(AdaMixer's S: n = C_g = 128 rows against d_in = P_in = 64) and ``factorized`` when the weight is
-large against them (M: n = 64, d_in = d_out = 128); benchmarks/bench_lors_mixing.py measures
-what it decides. Ties go to ``factorized``, which forms the smallest per-query tensors.
+Cost = FLOPs + ``balance`` x bytes moved + ``launch_flops`` x kernel calls / (queries x groups),
+``balance`` being the machine's FLOPs per byte of memory traffic (about 10 to 30 for the CPUs and
+GPUs this project runs on) and ``launch_flops`` what one call costs in FLOPs it could have done
+instead, shared by the B c (query, group) pairs of the call. ``DEVICES`` holds both per device
+kind: on a CPU a call is cheap against the products of AdaMixer's shapes (left out); on a GPU it
+is not, so the paths with per-group and per-pair loops (fused, factorized) lose at small batches
+and small K. It is a coarse model. Without the calls (the CPU) it ranks ``materialized`` last
+everywhere, prefers ``fused`` when x has many rows per query (AdaMixer's S: n = C_g = 128 rows
+against d_in = P_in = 64) and ``factorized`` when the weight is large against them (M: n = 64,
+d_in = d_out = 128); benchmarks/bench_lors_mixing.py measures what it decides. Ties go to
+``factorized``, which forms the smallest per-query tensors.
+
+The CPU ranking was checked on a 2-core Xeon at K = 3, 600 queries, forward + backward of one
+weight alone (M: factorized 151 ms, fused 244 ms; S: fused 163 ms, factorized 236 ms). The CUDA
+figures are estimates, not measurements: launch_flops ~ 10 us of an H200's fp32 rate, set so that
+the one H200 figure on record (issue 14: the per-group paths slower than the release's form at
+K = 3) comes out the same; run the benchmark on a GPU to calibrate them.
 """
 
 from __future__ import annotations
@@ -29,6 +40,39 @@ from dataclasses import dataclass
 
 DEFAULT_BALANCE = 12.0
 """FLOPs per byte of memory traffic at which both sides of the model cost the same."""
+
+PATH_ORDER: tuple[str, ...] = ("factorized", "fused", "materialized")
+"""The paths the model ranks, in the order ties are broken."""
+
+
+@dataclass(frozen=True)
+class DeviceModel:
+    """What one device kind charges beyond FLOPs.
+
+    Attributes:
+        balance: FLOPs per byte of memory traffic.
+        launch_flops: FLOPs one kernel call costs (dispatch and launch).
+    """
+
+    balance: float
+    launch_flops: float
+
+
+DEVICES: dict[str, DeviceModel] = {
+    # a call's ~10 us of dispatch is under 1 % of a product at AdaMixer's shapes: left out
+    "cpu": DeviceModel(balance=DEFAULT_BALANCE, launch_flops=0.0),
+    # ~10 us of launch and synchronisation at ~60 TFLOP/s fp32 (an estimate: see above)
+    "cuda": DeviceModel(balance=14.0, launch_flops=6e8),
+}
+
+
+def launches(path: str, groups: int, count: int) -> int:
+    """Kernel calls of one path, forward + backward, for K = ``groups`` and ``count`` groups."""
+    if path == "materialized":
+        return 24  # a fixed chain of batched products, stacks and sums, whatever K
+    if path == "fused":
+        return count * (4 * groups + 9) + 6  # per group: K core products, the weight, its grads
+    return count * (4 * groups + 14) + 4  # factorized: per group also the copies of x and dy
 
 
 @dataclass(frozen=True)
@@ -56,6 +100,8 @@ def path_costs(
     rank: int,
     element_bytes: int = 4,
     balance: float = DEFAULT_BALANCE,
+    launch_flops: float = 0.0,
+    calls: tuple[int, int] | None = None,
 ) -> dict[str, PathCost]:
     """Cost of each path for one weight spec (see the module docstring for what is counted).
 
@@ -67,6 +113,9 @@ def path_costs(
         rank: r.
         element_bytes: bytes per element (4 for fp32, 2 under fp16/bf16 autocast).
         balance: FLOPs per byte of traffic of the machine.
+        launch_flops: FLOPs one kernel call costs (``DeviceModel.launch_flops``).
+        calls: ``(batch, count)``, queries and groups of one call, to share the calls' cost
+            over; None leaves calls out.
 
     Returns:
         ``{path: PathCost}`` for ``materialized``, ``fused`` and ``factorized``.
@@ -91,7 +140,11 @@ def path_costs(
     costs = {}
     for path in ("materialized", "fused", "factorized"):
         flops, nbytes = 2 * macs[path], element_bytes * elements[path]
-        costs[path] = PathCost(path, flops, nbytes, flops + balance * nbytes)
+        cost = flops + balance * nbytes
+        if calls is not None:
+            batch, count = calls
+            cost += launch_flops * launches(path, groups, count) / (batch * count)
+        costs[path] = PathCost(path, flops, nbytes, cost)
     return costs
 
 
@@ -106,5 +159,35 @@ def choose_path(
 ) -> str:
     """The cheapest path for one weight spec under ``path_costs`` (ties go to ``factorized``)."""
     costs = path_costs(n, d_in, d_out, groups, rank, element_bytes, balance)
-    order = ("factorized", "fused", "materialized")
-    return min(order, key=lambda p: costs[p].cost)
+    return min(PATH_ORDER, key=lambda p: costs[p].cost)
+
+
+def choose_path_on(
+    device_type: str,
+    n: int,
+    d_in: int,
+    d_out: int,
+    groups: int,
+    rank: int,
+    batch: int,
+    count: int,
+    element_bytes: int = 4,
+) -> str:
+    """The cheapest path on a device kind (``DEVICES``) for a call of ``batch`` queries.
+
+    A pure function of its arguments, so ``auto`` decides the same for the same device kind,
+    shape, K and dtype, run after run. Unknown device kinds use the CPU figures.
+    """
+    model = DEVICES.get(device_type, DEVICES["cpu"])
+    costs = path_costs(
+        n,
+        d_in,
+        d_out,
+        groups,
+        rank,
+        element_bytes,
+        model.balance,
+        model.launch_flops,
+        calls=(batch, count),
+    )
+    return min(PATH_ORDER, key=lambda p: costs[p].cost)

@@ -15,7 +15,7 @@ import torch
 
 from lors.errors import ConfigError, ShapeError
 from lors.layers.amp import compute_dtype
-from lors.layers.cost import choose_path
+from lors.layers.cost import choose_path_on
 from lors.layers.paths import apply_weight, materialize
 from lors.spec import AdaptiveArgs, WeightSpec
 
@@ -91,14 +91,19 @@ class GeneratedWeights:
     def _factors(self, name: str) -> tuple[torch.Tensor | None, ...]:
         return self.shared(name), self.cores(name), self._left.get(name), self._right.get(name)
 
-    def path_for(self, name: str, n: int, dtype: torch.dtype = torch.float32) -> str:
-        """The path ``apply(name, x)`` takes for an ``x`` with ``n`` rows per query and group."""
+    def path_for(
+        self, name: str, n: int, dtype: torch.dtype = torch.float32, device_type: str = "cpu"
+    ) -> str:
+        """The path ``apply(name, x)`` takes for an ``x`` with ``n`` rows per query and group, of
+        ``dtype`` on a device of kind ``device_type`` (``auto``: ``cost.choose_path_on``)."""
         if self.path != "auto":
             return self.path
         s = self.spec(name)
         k = self.args.groups[self.layer]
         element = torch.empty((), dtype=dtype).element_size()
-        return choose_path(n, s.d_in, s.d_out, k, self.args.rank, element_bytes=element)
+        return choose_path_on(
+            device_type, n, s.d_in, s.d_out, k, self.args.rank, self.batch, s.count, element
+        )
 
     def apply(self, name: str, x: torch.Tensor) -> torch.Tensor:
         """``x @ W(q)`` for weight ``name``.
@@ -120,7 +125,7 @@ class GeneratedWeights:
                 f"(B={self.batch}, count={s.count}, n, d_in={s.d_in})"
             )
         shared, cores, left, right = self._factors(name)
-        path = self.path_for(name, x.shape[2], compute_dtype(x, shared, cores))
+        path = self.path_for(name, x.shape[2], compute_dtype(x, shared, cores), x.device.type)
         logger.debug("layer %d weight %s: path %s", self.layer, name, path)
         return apply_weight(path, x, shared, cores, left, right)
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lors.layers import AdaptiveLORS, WeightSpec
-from lors.layers.cost import choose_path, path_costs
+from lors.layers.cost import choose_path, choose_path_on, launches, path_costs
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])
@@ -55,3 +55,31 @@ def test_auto_asks_the_model_and_fixed_paths_do_not() -> None:
     layer.path = "materialized"
     gen = layer(torch.zeros(1, 16), 0)
     assert (gen.path_for("M", 64), gen.path_for("S", 128)) == ("materialized",) * 2
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_auto_is_a_pure_function_of_device_shape_and_k(device: str) -> None:
+    """Deterministic: the same device kind, shape, K and dtype always give the same path."""
+    cases = list(itertools.product([64, 128], [1, 2, 3], [2, 4], [200, 600]))
+    first = [choose_path_on(device, n, 128, 128, k, 16, b, 2, e) for n, k, e, b in cases]
+    again = [choose_path_on(device, n, 128, 128, k, 16, b, 2, e) for n, k, e, b in cases]
+    assert first == again
+
+
+def test_auto_per_device_at_the_release_shapes() -> None:
+    """CPU: M factorized and S fused (measured); CUDA: the release's arithmetic (estimated)."""
+    for k in (1, 2, 3):
+        assert choose_path_on("cpu", 64, 128, 128, k, 16, 600, 2) == "factorized"
+        assert choose_path_on("cpu", 128, 64, 128, k, 16, 600, 2) == "fused"
+        assert choose_path_on("cuda", 64, 128, 128, k, 16, 600, 2) == "materialized"
+        assert choose_path_on("cuda", 128, 64, 128, k, 16, 600, 2) == "materialized"
+    # a call's cost is shared by its queries: a big enough batch turns CUDA to the cheap path
+    assert choose_path_on("cuda", 64, 128, 128, 3, 16, 10**6, 2) == "factorized"
+    assert launches("fused", 3, 2) > launches("fused", 1, 2)
+
+
+def test_generated_weights_ask_the_device_model() -> None:
+    specs = [WeightSpec("M", 2, 128, 128), WeightSpec("S", 2, 64, 128)]
+    gen = AdaptiveLORS(16, specs, 1, 16, 3)(torch.zeros(600, 16), 0)
+    assert gen.path_for("M", 64, device_type="cpu") == "factorized"
+    assert gen.path_for("M", 64, device_type="cuda") == "materialized"
