@@ -206,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         slurm_profile=spec.profile(profile).slurm,
         profiles_dir=[project_root(spec.path) / "slurm" / "profiles", REPO / "slurm" / "profiles"],
     )
+    executor.preflight()  # a cluster that is down: one line before the study asks anything
     controller = Controller(spec, profile, root, executor, args.wandb, poll_s=args.poll)
     study = controller.run(n_trials)
     states = [t.state.name for t in study.get_trials(deepcopy=False)]
