@@ -32,7 +32,7 @@ from harness.search.controller import Controller
 from harness.search.space import overrides
 from harness.search.storage import shown
 from harness.search.study import load_study
-from harness.search.trials import ended_count
+from harness.search.trials import ended_count, tally
 from harness.spec import load_spec, project_root
 from harness.spec.config import apply_overrides
 from harness.spec.model import SweepSpec
@@ -209,10 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     executor.preflight()  # a cluster that is down: one line before the study asks anything
     controller = Controller(spec, profile, root, executor, args.wandb, poll_s=args.poll)
     study = controller.run(n_trials)
-    states = [t.state.name for t in study.get_trials(deepcopy=False)]
+    counts = tally(study.get_trials(deepcopy=False))
+    total = sum(counts[k] for k in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING"))
     print(
-        f"study {study.study_name}: {states.count('COMPLETE')} complete, "
-        f"{states.count('PRUNED')} pruned, {states.count('FAIL')} failed of {len(states)} trials; "
+        f"study {study.study_name}: {counts['COMPLETE']} complete, {counts['PRUNED']} pruned, "
+        f"{counts['FAIL']} failed ({counts['INFEASIBLE']} infeasible) of {total} trials; "
         f"{controller.trained} runs trained by this command"
     )
     kind = "Pareto front" if len(search.objectives) > 1 else "best trial"

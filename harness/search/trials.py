@@ -15,14 +15,16 @@ RETRIES = "retries"  # user attribute: how often the trial's vanished runs were 
 
 
 def tally(trials: Sequence[optuna.trial.FrozenTrial]) -> dict[str, int]:
-    """State name -> how many trials, the abandoned (asked again) left out; one pass."""
+    """State name -> how many trials, the abandoned (asked again) left out, plus ``INFEASIBLE``:
+    the FAIL trials told so before training (counted in FAIL too); one pass."""
     by_state = dict.fromkeys(optuna.trial.TrialState, 0)
-    fail = optuna.trial.TrialState.FAIL
+    fail, infeasible = optuna.trial.TrialState.FAIL, 0
     for t in trials:
         if t.state is fail and ABANDONED in t._user_attrs:  # read without copying them
             continue
         by_state[t.state] += 1
-    return {state.name: count for state, count in by_state.items()}
+        infeasible += t.state is fail and "infeasible" in t._user_attrs
+    return {**{state.name: count for state, count in by_state.items()}, "INFEASIBLE": infeasible}
 
 
 def ended_count(trials: Sequence[optuna.trial.FrozenTrial]) -> int:
@@ -74,7 +76,8 @@ def progress_line(
     (``ended_before``: the trials that had ended when it started)."""
     counts = tally(trials)
     ended = counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"]
-    shown = f"{counts['COMPLETE']} complete, {counts['PRUNED']} pruned, {counts['FAIL']} failed"
+    shown = (f"{counts['COMPLETE']} complete, {counts['PRUNED']} pruned, "
+             f"{counts['FAIL']} failed ({counts['INFEASIBLE']} infeasible)")  # fmt: skip
     here, left = ended - ended_before, max(0, n_trials - ended)
     eta = f", ETA ~{_clock(elapsed_s / here * left)}" if here > 0 and left else ""
     return (f"progress: {min(ended, n_trials)}/{n_trials} trials ended ({shown}), "

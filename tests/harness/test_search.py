@@ -84,7 +84,10 @@ def test_study_end_to_end_resumed_and_extended(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     first = _search(TINY, runs)
     assert first.returncode == 0, first.stderr
-    assert "study tiny-search/smoke: 6 complete, 0 pruned, 0 failed of 6 trials" in first.stdout
+    assert (
+        "study tiny-search/smoke: 6 complete, 0 pruned, 0 failed (0 infeasible) of 6 trials"
+        in first.stdout
+    )
     assert "best trial:" in first.stdout and "dashboard: optuna-dashboard" in first.stdout
     _check_nothing_twice(runs, 6)
     # a repeated config trains once: asked while its run is in flight it shares that run, asked
@@ -246,7 +249,7 @@ def test_a_study_resumed_after_a_code_change_retrains_what_it_asks(tmp_path: Pat
         check=False, cwd=REPO, env={**os.environ, "LORS_CODE_HASH": "other-code"},
     )  # fmt: skip
     assert changed.returncode == 0, changed.stderr
-    assert "4 complete, 0 pruned, 0 failed of 4 trials" in changed.stdout
+    assert "4 complete, 0 pruned, 0 failed (0 infeasible) of 4 trials" in changed.stdout
     assert "costs nothing" not in changed.stdout.split("resuming with", 1)[1]
 
 
@@ -261,4 +264,6 @@ def test_detach_then_follow(tmp_path: Path) -> None:
     assert "following controller" in followed.stdout or "no controller drives" in followed.stdout
     _check_nothing_twice(runs, 6)  # the background controller ran the study to its end
     log = (runs / "tiny-search" / "smoke" / "search.log").read_text()
-    assert "study tiny-search/smoke: 6 complete, 0 pruned, 0 failed of 6 trials" in log
+    assert (
+        "study tiny-search/smoke: 6 complete, 0 pruned, 0 failed (0 infeasible) of 6 trials" in log
+    )

@@ -69,7 +69,7 @@ def test_study_on_postgres_and_a_second_controller_refuses(tmp_path: Path) -> No
     rest, _ = first.communicate(timeout=600)
     out = "".join(seen) + rest
     assert first.returncode == 0, out
-    assert f"study {name}/smoke: 6 complete, 0 pruned, 0 failed of 6 trials" in out
+    assert f"study {name}/smoke: 6 complete, 0 pruned, 0 failed (0 infeasible) of 6 trials" in out
     study = optuna.load_study(study_name=f"{name}/smoke", storage=_storage())
     assert len(study.trials) == 6
     configs = {t.params["hidden"] for t in study.trials}

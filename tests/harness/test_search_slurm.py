@@ -27,7 +27,10 @@ def test_study_runs_as_slurm_arrays(tmp_path: Path, slurm_cluster: str) -> None:
         capture_output=True, text=True, cwd=REPO, timeout=600, check=False,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert "study tiny-search/smoke: 4 complete, 0 pruned, 0 failed of 4 trials" in out.stdout
+    assert (
+        "study tiny-search/smoke: 4 complete, 0 pruned, 0 failed (0 infeasible) of 4 trials"
+        in out.stdout
+    )
     records = [json.loads(p.read_text()) for p in runs.rglob("record.json")]
     jobs = [a["job_id"] for r in records for a in r["attempts"]]
     assert all(a["executor"] == "slurm" for r in records for a in r["attempts"])
