@@ -21,13 +21,10 @@ from typing import Any
 
 import optuna
 
-from harness.errors import RecordError
 from harness.executors.base import Executor
 from harness.identity import profile_config
 from harness.layout import sweep_dir
 from harness.plan import PlannedCell
-from harness.records.record import read_run_record
-from harness.records.store import record_path
 from harness.search.budget import infeasible
 from harness.search.lock import controller_lock
 from harness.search.pruning import prune_block, report_history, should_prune
@@ -38,7 +35,9 @@ from harness.search.trials import (
     ABANDONED,
     RETRIES,
     ended_count,
+    ended_since,
     made_before,
+    objective_values,
     progress_line,
     resume_line,
     set_attr,
@@ -51,7 +50,6 @@ logger = logging.getLogger(__name__)
 RUNNING = optuna.trial.TrialState.RUNNING
 PRUNED = optuna.trial.TrialState.PRUNED
 FAIL = optuna.trial.TrialState.FAIL
-TERMINAL = ("done", "failed", "pruned")
 
 
 class Controller:
@@ -174,7 +172,7 @@ class Controller:
             by_case.setdefault(pc.cell.coords[TRIAL_AXIS], []).append(pc)
         fresh = {pc.run_id for pc in done.cells}
         self.trained += len(fresh)
-        ended = {pc.run_id: pc for pc in map(_ended_since, done.cells) if pc is not None}
+        ended = {pc.run_id: pc for pc in map(ended_since, done.cells) if pc is not None}
         told = 0
         for number, trial in running.items():
             cells = [ended.get(pc.run_id, pc) for pc in by_case.get(labels[number], [])]
@@ -259,7 +257,7 @@ class Controller:
             study.tell(trial.number, state=FAIL)
             self.out(f"trial {trial.number} [{label}]: failed (run {ids}): {note.splitlines()[-1]}")
             return True
-        values = self._values(cells)
+        values = objective_values(self.search, cells)
         if values is None:
             set_attr(study, trial, "failed", "an objective has no value")
             study.tell(trial.number, state=FAIL)
@@ -303,28 +301,3 @@ class Controller:
             self.out(f"trial {trial.number} [{label}]: pruned {where}, {shown} (run {pc.run_id}; "
                      "its checkpoint stays for a later trial of this config)")  # fmt: skip
         return True
-
-    def _values(self, cells: Sequence[PlannedCell]) -> list[float] | None:
-        out = []
-        for objective in self.search.objectives:
-            got = [pc.record.value(objective.metric) if pc.record else None for pc in cells]
-            if any(v is None for v in got):
-                return None
-            out.append(sum(v for v in got if v is not None) / len(got))
-        return out
-
-
-def _ended_since(pc: PlannedCell) -> PlannedCell | None:
-    """A submitted cell whose run already ended (the debug executor runs it in ``submit``), with
-    its record, so it is told now rather than after another plan; None while it runs."""
-    try:
-        record = read_run_record(record_path(pc.run_dir))
-    except RecordError:
-        return None
-    own = pc.record is not None and pc.record.run_id == pc.run_id  # not a stale cell's older run
-    before = len(pc.record.attempts) if own and pc.record is not None else 0
-    if record is None or record.run_id != pc.run_id or record.status not in TERMINAL:
-        return None
-    if len(record.attempts) <= before:  # no attempt of the job just submitted has ended
-        return None
-    return replace(pc, status=record.status, record=record, record_path=record.path)

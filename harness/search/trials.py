@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import optuna
 
+from harness.errors import RecordError
 from harness.plan import PlannedCell
+from harness.records.record import read_run_record
+from harness.records.store import record_path
+from harness.spec.search_model import SearchSpec
 
 ABANDONED = "abandoned"  # user attribute of a trial a killed controller left half-asked
 RETRIES = "retries"  # user attribute: how often the trial's vanished runs were resubmitted
+TERMINAL = ("done", "failed", "pruned")  # a run's statuses once it has ended
 
 
 def tally(trials: Sequence[optuna.trial.FrozenTrial]) -> dict[str, int]:
@@ -88,3 +94,30 @@ def progress_line(
 def _clock(seconds: float) -> str:
     s = int(seconds)
     return f"{s // 3600}h{s // 60 % 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def objective_values(search: SearchSpec, cells: Sequence[PlannedCell]) -> list[float] | None:
+    """Each objective's mean over a trial's runs (its seeds); None when a run lacks one."""
+    out = []
+    for objective in search.objectives:
+        got = [pc.record.value(objective.metric) if pc.record else None for pc in cells]
+        if any(v is None for v in got):
+            return None
+        out.append(sum(v for v in got if v is not None) / len(got))
+    return out
+
+
+def ended_since(pc: PlannedCell) -> PlannedCell | None:
+    """A submitted cell whose run already ended (the debug executor runs it in ``submit``), with
+    its record, so it is told now rather than after another plan; None while it runs."""
+    try:
+        record = read_run_record(record_path(pc.run_dir))
+    except RecordError:
+        return None
+    own = pc.record is not None and pc.record.run_id == pc.run_id  # not a stale cell's older run
+    before = len(pc.record.attempts) if own and pc.record is not None else 0
+    if record is None or record.run_id != pc.run_id or record.status not in TERMINAL:
+        return None
+    if len(record.attempts) <= before:  # no attempt of the job just submitted has ended
+        return None
+    return replace(pc, status=record.status, record=record, record_path=record.path)
