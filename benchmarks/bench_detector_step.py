@@ -33,6 +33,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))  # run as a script or by path
+from devices import device_problem  # noqa: E402
+
 CONFIGS = {
     "plain": ("configs/adamixer/adamixer_r50_1x_coco.py", {}),
     "plain-G2": (
@@ -180,13 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    if args.device not in ("cpu", "cuda") or (
-        args.device == "cuda" and not torch.cuda.is_available()
-    ):
-        print(
-            f"--device {args.device!r} is not available: use cpu or cuda (with CUDA)",
-            file=sys.stderr,
-        )
+    problem = device_problem(args.device)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     size = tuple(args.size or ((384, 640) if args.device == "cpu" else (800, 1333)))
     if args.repeats < 1 or min(size) < 32:

@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -37,6 +38,9 @@ from lors.layers import AdaptiveLORS
 from lors.layers.paths import KERNEL_PATHS
 from lors.models.roi_heads.mixing import AdaptiveMixing
 from lors.models.roi_heads.mixing_factory import build_mixing
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or by path
+from devices import device_problem
 
 CONTENT, GROUPS, IN_POINTS, OUT_POINTS = 256, 2, 64, 128
 CHANNELS = CONTENT // GROUPS
@@ -270,13 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
     args = parser.parse_args(argv)
-    if args.device not in ("cpu", "cuda") or (
-        args.device == "cuda" and not torch.cuda.is_available()
-    ):
-        print(
-            f"--device {args.device!r} is not available: use cpu or cuda (with CUDA)",
-            file=sys.stderr,
-        )
+    problem = device_problem(args.device)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     if min(args.repeats, args.queries) < 1:
         print(
