@@ -16,10 +16,9 @@ from analysis.errors import TableSpecError
 from analysis.layout import CellState, TableLayout
 from analysis.quantities import quantity, short_axis
 from analysis.sweep import SweepInputs
-from harness.errors import RecordError
 from harness.layout import sweep_dir
-from harness.records.record import RunRecord, read_run_record
-from harness.records.store import record_path, scan_sweep
+from harness.records.match import sweep_records
+from harness.records.record import RunRecord
 from harness.spec.model import SweepSpec, TableSpec
 from harness.spec.search_model import TRIAL_AXIS, SearchSpec
 
@@ -28,16 +27,8 @@ FRONT = " (front)"
 
 
 def _records(spec: SweepSpec, profile: str, runs_root: Path) -> tuple[list[RunRecord], list[str]]:
-    records, corrupt = [], []
-    for folders in scan_sweep(sweep_dir(runs_root, spec.name, profile)).values():
-        for folder in folders.values():
-            try:
-                record = read_run_record(record_path(folder))
-            except RecordError as exc:
-                corrupt.append(str(exc))
-                continue
-            if record is not None and (record.sweep, record.profile) == (spec.name, profile):
-                records.append(record)
+    folder = sweep_dir(runs_root, spec.name, profile)
+    records, corrupt = sweep_records(folder, spec.name, profile)
     order = {r.run_id: (r.search or {}).get("trial", 10**9) for r in records}
     records.sort(key=lambda r: (order[r.run_id], r.label))
     return records, corrupt

@@ -13,14 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from harness.cli import OneLineParser, add_common, run_cli, setup_logging
-from harness.errors import RecordError
 from harness.layout import runs_root, sweep_dir
 from harness.plan import Plan, PlannedCell, render_plan
 from harness.plan.render import Column, plan_columns
 from harness.records.diff import describe
-from harness.records.record import RunRecord, read_run_record
+from harness.records.match import sweep_records
+from harness.records.record import RunRecord
 from harness.records.schema import METRIC_KEYS
-from harness.records.store import record_path, scan_sweep
 from harness.spec import load_spec
 from harness.spec.model import Case, Cases, SweepSpec
 from harness.spec.search_model import TRIAL_AXIS
@@ -99,19 +98,13 @@ def trial_cells(spec: SweepSpec, profile: str, root: Path) -> SweepSpec:
     assert spec.search is not None
     search = spec.search.for_profile(profile)
     cases: dict[str, Case] = {}
-    for folders in scan_sweep(sweep_dir(root, spec.name, profile)).values():
-        for folder in folders.values():
-            try:
-                record = read_run_record(record_path(folder))
-            except RecordError:
-                continue
-            label = record.coords.get(TRIAL_AXIS) if record is not None else None
-            if record is None or label is None or label in cases:
-                continue
-            keys = {
-                p.key: record.overrides[p.key] for p in search.space if p.key in record.overrides
-            }
-            cases[label] = Case(label, keys)
+    records, _ = sweep_records(sweep_dir(root, spec.name, profile), spec.name, profile)
+    for record in records:
+        label = record.coords.get(TRIAL_AXIS)
+        if label is None or label in cases:
+            continue
+        given = record.overrides
+        cases[label] = Case(label, {p.key: given[p.key] for p in search.space if p.key in given})
     return replace(spec, search=search, axes=Cases(TRIAL_AXIS, tuple(cases.values())))
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from harness.errors import RecordError
 from harness.identity.cells import ResolvedCell
 from harness.records.record import RunRecord, config_digest, read_run_record
-from harness.records.store import record_path
+from harness.records.store import record_path, scan_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -104,3 +104,19 @@ def match_cell(cell: ResolvedCell, folders: Mapping[str, Path], sweep: str, prof
     others.sort(key=lambda rc: (rc[0].status == "done", rc[0].last_start), reverse=True)
     older, changed = others[0]
     return Match(current, older, changed, problem, problem_path)
+
+
+def sweep_records(folder: Path, sweep: str, profile: str) -> tuple[list[RunRecord], list[str]]:
+    """Every readable record under a sweep folder that names this sweep and profile (a search
+    has no grid to match them to), and one line per record that could not be read."""
+    records, corrupt = [], []
+    for folders in scan_sweep(folder).values():
+        for run_dir in folders.values():
+            try:
+                record = read_run_record(record_path(run_dir))
+            except RecordError as exc:
+                corrupt.append(str(exc))
+                continue
+            if record is not None and (record.sweep, record.profile) == (sweep, profile):
+                records.append(record)
+    return records, corrupt
