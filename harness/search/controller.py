@@ -1,13 +1,10 @@
 """The search controller: ask the study, plan and submit its trials as harness runs, tell results.
 
-Each loop: trials in flight are the study's RUNNING trials (so a controller started after another
-one was killed adopts what it left); new trials are asked up to ``in_flight``; a config over a
-constraint, or one the knob contract refuses, is told as failed at once and never submitted; the
-rest become cases of an in-memory sweep that ``harness.submit`` plans and submits like any other
-(run identity, journal, lock, executors). A trial whose cells are all done is told the mean of
-each objective over its seeds; one whose config equals a run done before costs nothing. A run
-whose job vanished is resubmitted (``search.retries``); a pruned run is told as pruned, and goes
-on from its checkpoint when a later trial of its config is not pruned where it stopped.
+Each loop adopts the study's RUNNING trials (what a killed controller left), asks new ones up to
+``in_flight``, tells an infeasible config failed without submitting it, and plans and submits the
+rest through ``harness.submit`` as cases of an in-memory sweep. A trial is told the mean of each
+objective over its seeds; a config equal to a done run costs nothing. A vanished run is
+resubmitted (``search.retries``); a pruned one goes on when a later trial is not pruned there.
 """
 
 from __future__ import annotations
