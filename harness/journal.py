@@ -5,7 +5,10 @@ and the runs of every unit (a SLURM array task or a local lane); after the execu
 ``submitted`` entry gives each unit's job id. A launcher killed between the two leaves a pending
 token: the next launch asks the executor for jobs carrying that token (SLURM job name, local
 process environment) and writes ``recovered`` (or ``abandoned`` when none exist), so no cell is
-submitted twice. The journal is append-only JSON lines, each fsynced.
+submitted twice. The journal is append-only JSON lines. Every entry is fsynced except
+``submitted``: one lost to a machine crash leaves its token pending, which the next launch
+resolves from the executor as after a killed launcher, and the next entry's fsync makes it
+durable anyway (a process that dies after writing it loses nothing: the kernel has the line).
 """
 
 from __future__ import annotations
@@ -144,14 +147,33 @@ def read_journal(sweep: Path) -> JournalState:
     return cached.state
 
 
+# Entries whose loss to a machine crash recovery repairs: written, not fsynced (module docstring).
+UNSYNCED_EVENTS = frozenset({"submitted"})
+
+
 def append(sweep: Path, event: str, token: str, **fields: Any) -> None:
-    """Append one entry to the journal and fsync it."""
+    """Append one entry to the journal; fsync it unless it is in :data:`UNSYNCED_EVENTS` (and
+    the folder too when this creates the journal, so that its name survives a crash)."""
     sweep.mkdir(parents=True, exist_ok=True)
     line = json.dumps({"event": event, "token": token, "time": now_iso(), **fields})
-    with journal_path(sweep).open("a") as fh:
+    path = journal_path(sweep)
+    created = not path.exists()
+    with path.open("a") as fh:
         fh.write(line + "\n")
         fh.flush()
-        os.fsync(fh.fileno())
+        if created or event not in UNSYNCED_EVENTS:
+            os.fsync(fh.fileno())
+    if created:
+        fsync_dir(sweep)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make the names in a folder durable (a file just created in it)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def record_submitting(

@@ -1,11 +1,15 @@
 """The submission journal read incrementally: appends by other processes are seen, a line still
 being written waits, a replaced or truncated file is read again from the start, and a run's job
-is its latest submission's."""
+is its latest submission's; which entries are fsynced."""
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
+
+import pytest
 
 from harness import journal
 from harness.layout import journal_path
@@ -57,3 +61,23 @@ def test_a_recovered_unit_that_was_not_found_keeps_the_older_job(tmp_path: Path)
     journal.record_submitting(tmp_path, "t2", "local", [["r1"]])
     journal.append(tmp_path, "recovered", "t2", jobs=[""])
     assert journal.read_journal(tmp_path).job_of("r1") == ("local", "11")
+
+
+def test_every_entry_but_submitted_is_fsynced_and_a_new_journal_its_folder_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real(fd)
+
+    monkeypatch.setattr(journal.os, "fsync", fsync)
+    journal.record_submitting(tmp_path, "t1", "local", [["r1"]])
+    assert synced == ["file", "folder"]
+    journal.append(tmp_path, "submitted", "t1", jobs=["11"])  # recovery covers its loss
+    assert synced == ["file", "folder"] and journal.read_journal(tmp_path).pending() == []
+    journal.record_submitting(tmp_path, "t2", "local", [["r2"]])
+    journal.append(tmp_path, "abandoned", "t2")
+    assert synced == ["file", "folder", "file", "file"]
