@@ -1,6 +1,7 @@
 """The search controller: ask the study, plan and submit its trials as harness runs, tell results.
 
-Each loop adopts the study's RUNNING trials (what a killed controller left), asks new ones up to
+It adopts the study's RUNNING trials (what a killed controller left) when it starts and after
+each wait for jobs (:class:`~harness.search.book.Book`). Each loop asks new ones up to
 ``in_flight``, tells an infeasible config failed without submitting it, and plans and submits the
 rest through ``harness.submit`` as cases of an in-memory sweep. A trial is told the mean of each
 objective over its seeds; a config equal to a done run costs nothing. A vanished run is
@@ -22,16 +23,15 @@ from harness.executors.base import Executor
 from harness.identity import profile_config
 from harness.layout import sweep_dir
 from harness.plan import PlannedCell
+from harness.search.book import Book
 from harness.search.budget import infeasible
 from harness.search.lock import controller_lock
 from harness.search.pruning import prune_block, report_history, should_prune
 from harness.search.space import distributions, trial_axes, trial_label
-from harness.search.storage import clear_stale_lock
+from harness.search.storage import batched, clear_stale_lock, flush
 from harness.search.study import load_study
 from harness.search.trials import (
-    ABANDONED,
     RETRIES,
-    ended_count,
     ended_since,
     made_before,
     objective_values,
@@ -44,7 +44,6 @@ from harness.spec.search_model import TRIAL_AXIS
 from harness.submit import submit
 
 logger = logging.getLogger(__name__)
-RUNNING = optuna.trial.TrialState.RUNNING
 PRUNED = optuna.trial.TrialState.PRUNED
 FAIL = optuna.trial.TrialState.FAIL
 
@@ -61,6 +60,8 @@ class Controller:
         out: where progress lines go.
         poll_s: seconds between looks at the records.
     """
+
+    book: Book  # the study's trials in flight and counts, while :meth:`run` runs
 
     def __init__(
         self,
@@ -94,57 +95,49 @@ class Controller:
             line = resume_line(study, n_trials)
             if line:
                 self.out(line)
-            start, shown = time.monotonic(), ended_count(study.get_trials(deepcopy=False))
-            before = shown
-            while True:
-                trials = study.get_trials(deepcopy=False)  # once a loop: it copies the list
-                running = self._running(study, trials)
-                ended = ended_count(trials)
-                if ended != shown:
-                    shown = ended
-                    elapsed = time.monotonic() - start
-                    self.out(progress_line(trials, n_trials, self.trained, elapsed, before))
-                if ended >= n_trials and not running:
-                    return study
-                self._ask(study, running, n_trials - ended - len(running))
-                told = self._step(study, running) if running else 0
-                if len(running) > told:
-                    self.executor.wait()
-                    time.sleep(self.poll_s)
+            book = self.book = Book(study, self.dists, self.out)
+            try:
+                self._loop(study, book, n_trials)
+            finally:
+                flush(study)  # the tells the last loop left to the next fsync
+            return study
 
-    def _running(
-        self, study: optuna.Study, trials: Sequence[optuna.trial.FrozenTrial]
-    ) -> dict[int, optuna.trial.FrozenTrial]:
-        """The trials in flight; one a killed controller left half-asked (its parameters not
-        all stored, so never submitted) is closed as abandoned and does not count."""
-        out = {}
-        for t in (t for t in trials if t.state == RUNNING):
-            if set(t.params) == set(self.dists):
-                out[t.number] = t
-                continue
-            set_attr(study, t, ABANDONED, "asked by a controller that was killed before submitting")
-            study.tell(t.number, state=FAIL)
-            self.out(f"trial {t.number}: abandoned half-asked by a killed controller; asking again")
-        return out
+    def _loop(self, study: optuna.Study, book: Book, n_trials: int) -> None:
+        start, shown = time.monotonic(), book.ended
+        before = shown
+        while True:
+            ended = book.ended
+            if ended != shown:
+                shown = ended
+                elapsed = time.monotonic() - start
+                self.out(progress_line(book.counts, n_trials, self.trained, elapsed, before))
+            if ended >= n_trials and not book.running:
+                return
+            self._ask(study, book, n_trials - ended - len(book.running))  # fsyncs the tells too
+            if book.running:
+                self._step(study, dict(book.running))
+            if book.running:  # some runs go on: wait for them, then read the study again
+                flush(study)
+                self.executor.wait()
+                time.sleep(self.poll_s)
+                book.read()
 
-    def _ask(
-        self, study: optuna.Study, running: dict[int, optuna.trial.FrozenTrial], room: int
-    ) -> None:
-        while len(running) < self.search.in_flight and room > 0:
-            trial = study.ask(self.dists)
-            room -= 1
-            label = trial_label(self.search, trial.params)
-            why = infeasible(self.search, self.base, trial.params)
-            if why:
-                trial.set_user_attr("infeasible", why)
-                study.tell(trial, state=FAIL)
-                self.out(f"trial {trial.number} [{label}]: infeasible, not submitted: {why}")
-                continue
-            running[trial.number] = study._storage.get_trial(trial._trial_id)
+    def _ask(self, study: optuna.Study, book: Book, room: int) -> None:
+        with batched(study):  # one fsync for the asks (and the tells before): then the submit
+            while len(book.running) < self.search.in_flight and room > 0:
+                trial = study.ask(self.dists)
+                room -= 1
+                label = trial_label(self.search, trial.params)
+                why = infeasible(self.search, self.base, trial.params)
+                if why:
+                    trial.set_user_attr("infeasible", why)
+                    book.tell(trial, state=FAIL)
+                    self.out(f"trial {trial.number} [{label}]: infeasible, not submitted: {why}")
+                    continue
+                book.asked(trial)
 
-    def _step(self, study: optuna.Study, running: Mapping[int, optuna.trial.FrozenTrial]) -> int:
-        """Submit what is new of the trials in flight, then tell every trial that ended; returns
-        how many were told."""
+    def _step(self, study: optuna.Study, running: Mapping[int, optuna.trial.FrozenTrial]) -> None:
+        """Submit what is new of the trials in flight, then tell every trial that ended."""
         labels = {n: trial_label(self.search, t.params) for n, t in running.items()}
         cases = {labels[n]: t.params for n, t in running.items()}
         spec = replace(self.spec, axes=trial_axes(self.search, cases))
@@ -170,21 +163,20 @@ class Controller:
         fresh = {pc.run_id for pc in done.cells}
         self.trained += len(fresh)
         ended = {pc.run_id: pc for pc in map(ended_since, done.cells) if pc is not None}
-        told = 0
-        for number, trial in running.items():
-            cells = [ended.get(pc.run_id, pc) for pc in by_case.get(labels[number], [])]
-            submitted = [pc.run_id for pc in cells if pc.run_id in fresh]
-            if submitted:
-                set_attr(study, trial, "run_ids", [pc.run_id for pc in cells])
-                why = f": {notes[number]}" if number in notes else ""
-                self.out(f"trial {number} [{labels[number]}]: submitted run(s) "
-                         f"{', '.join(submitted)}{why}")  # fmt: skip
-            elif number in notes:
-                self.out(f"trial {number} [{labels[number]}]: {notes[number]}")
-            told += self._tell_if_ended(
-                study, trial, labels[number], cells, fresh - set(ended), bool(submitted)
-            )
-        return told
+        with batched(study, sync=False):  # run ids, reports, tells: fsynced by the next ask
+            for number, trial in running.items():
+                cells = [ended.get(pc.run_id, pc) for pc in by_case.get(labels[number], [])]
+                submitted = [pc.run_id for pc in cells if pc.run_id in fresh]
+                if submitted:
+                    set_attr(study, trial, "run_ids", [pc.run_id for pc in cells])
+                    why = f": {notes[number]}" if number in notes else ""
+                    self.out(f"trial {number} [{labels[number]}]: submitted run(s) "
+                             f"{', '.join(submitted)}{why}")  # fmt: skip
+                elif number in notes:
+                    self.out(f"trial {number} [{labels[number]}]: {notes[number]}")
+                self._tell_if_ended(
+                    study, trial, labels[number], cells, fresh - set(ended), bool(submitted)
+                )
 
     def _resubmit(
         self,
@@ -251,13 +243,13 @@ class Controller:
                 note = (f"{note}; its job vanished {self.search.retries + 1} times, not retried "
                         f"further (search.retries: {self.search.retries})")  # fmt: skip
             set_attr(study, trial, "failed", note[:500])
-            study.tell(trial.number, state=FAIL)
+            self.book.tell(trial, state=FAIL)
             self.out(f"trial {trial.number} [{label}]: failed (run {ids}): {note.splitlines()[-1]}")
             return True
         values = objective_values(self.search, cells)
         if values is None:
             set_attr(study, trial, "failed", "an objective has no value")
-            study.tell(trial.number, state=FAIL)
+            self.book.tell(trial, state=FAIL)
             self.out(
                 f"trial {trial.number} [{label}]: failed: an objective has no value (run {ids})"
             )
@@ -269,7 +261,7 @@ class Controller:
             # the curve of a reused run too: the pruner compares later trials with it
             metric = self.search.objectives[0].metric
             report_history(study, trial._trial_id, cells[0].record.history, metric)
-        study.tell(trial.number, values)
+        self.book.tell(trial, values)
         shown = ", ".join(
             f"{o.metric}={v:.4g}" for o, v in zip(self.search.objectives, values, strict=True)
         )
@@ -290,7 +282,7 @@ class Controller:
         where = f"at step {stop.get('step')} (iteration {stop.get('iter')})"
         set_attr(study, trial, "run_ids", [pc.run_id])
         set_attr(study, trial, "pruned", where)
-        study.tell(trial.number, state=PRUNED)
+        self.book.tell(trial, state=PRUNED)
         if again is not None:
             self.out(f"trial {trial.number} [{label}]: pruned again {where} from run "
                      f"{pc.run_id}'s history ({shown}): costs nothing")  # fmt: skip

@@ -4,14 +4,19 @@ filesystem), SQLite, or PostgreSQL, opened with one-line errors for an unreachab
 from __future__ import annotations
 
 import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import optuna
 from optuna.storages.journal import JournalFileBackend
-from optuna.storages.journal._file import BaseJournalFileLock
+from optuna.storages.journal._file import BaseJournalFileLock, get_lock_file
 
 from harness.errors import HarnessError
+from harness.journal import fsync_dir
 
 JOURNAL_NAME = "study.journal"
 RECORD_LOCK_SUFFIX = ".flock"
@@ -41,6 +46,88 @@ class RecordLock(BaseJournalFileLock):
             fcntl.lockf(self._fh, fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
+
+
+class BatchedJournalBackend(JournalFileBackend):
+    """Optuna's journal file, whose writes inside :meth:`batch` share one fsync.
+
+    Every write reaches the file (the kernel) at once, as Optuna's own backend writes it: a
+    process killed at any point loses nothing, and jobs reading the journal see every entry.
+    Only the fsync is shared, so a machine crash can lose the writes not yet fsynced. The
+    controller batches only writes that nothing outside the study acts on before their fsync: a
+    trial's ask is fsynced before its run is submitted; its run ids, reports and tell wait for
+    the next fsync (the next ask's, or the one before the controller waits for jobs or ends). A
+    tell lost that way leaves the trial RUNNING: the next controller adopts it and tells it
+    again from its run's record.
+    """
+
+    def __init__(self, file_path: str, lock_obj: BaseJournalFileLock | None = None) -> None:
+        created = not os.path.exists(file_path)
+        super().__init__(file_path, lock_obj=lock_obj)
+        if created:
+            fsync_dir(Path(file_path).parent)  # the new file's name is durable too
+        self._depth = 0
+        self._unsynced = False
+
+    def append_logs(self, logs: list[dict[str, Any]]) -> None:
+        data = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
+        with get_lock_file(self._lock), open(self._file_path, "ab") as fh:
+            fh.write(data.encode("utf-8"))
+            fh.flush()
+            if self._depth:
+                self._unsynced = True
+            else:
+                os.fsync(fh.fileno())  # this write and any left unsynced before it
+                self._unsynced = False
+
+    @contextmanager
+    def batch(self, sync: bool = True) -> Iterator[None]:
+        """Writes within the block are not fsynced one by one; the outermost block fsyncs them
+        when it ends, or with ``sync=False`` leaves them to the next fsync (:meth:`flush`, a
+        later block's, a write outside a block)."""
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if sync and not self._depth:
+                self.flush()
+
+    def flush(self) -> None:
+        """Fsync the writes not yet fsynced."""
+        if not self._unsynced:
+            return
+        fd = os.open(self._file_path, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.fsync(fd)  # flushes the file's every write, whichever descriptor made it
+        finally:
+            os.close(fd)
+        self._unsynced = False
+
+
+def _batching(study: optuna.Study) -> BatchedJournalBackend | None:
+    backend = getattr(study._storage, "_backend", None)
+    return backend if isinstance(backend, BatchedJournalBackend) else None
+
+
+@contextmanager
+def batched(study: optuna.Study, sync: bool = True) -> Iterator[None]:
+    """The study's writes within the block share one fsync, at its end or (``sync=False``) at
+    the next :func:`flush` or batch (a journal storage, :class:`BatchedJournalBackend`); a
+    database commits each write as before."""
+    backend = _batching(study)
+    if backend is None:
+        yield
+        return
+    with backend.batch(sync):
+        yield
+
+
+def flush(study: optuna.Study) -> None:
+    """Fsync the study's writes that a ``batched(study, sync=False)`` block left unsynced."""
+    backend = _batching(study)
+    if backend is not None:
+        backend.flush()
 
 
 def journal_path(sweep: Path) -> Path:
@@ -84,7 +171,7 @@ def open_storage(url: str, sweep: Path, create: bool = True) -> optuna.storages.
             path.parent.mkdir(parents=True, exist_ok=True)
         elif not path.exists():
             return optuna.storages.InMemoryStorage()
-        backend = JournalFileBackend(str(path), lock_obj=RecordLock(str(path)))
+        backend = BatchedJournalBackend(str(path), lock_obj=RecordLock(str(path)))
         return optuna.storages.JournalStorage(backend)
     try:
         return optuna.storages.RDBStorage(_driver(url), engine_kwargs={"pool_pre_ping": True})

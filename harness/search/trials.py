@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -40,8 +40,10 @@ def ended_count(trials: Sequence[optuna.trial.FrozenTrial]) -> int:
 
 
 def set_attr(study: optuna.Study, trial: optuna.trial.FrozenTrial, key: str, value: Any) -> None:
-    """Set a user attribute on a trial that is still running (a frozen copy cannot)."""
-    optuna.trial.Trial(study, trial._trial_id).set_user_attr(key, value)
+    """Set a user attribute on a trial that is still running (a frozen copy cannot), straight
+    through the storage: an ``optuna.Trial`` made for it would read the trial back and run the
+    sampler's ``before_trial`` again."""
+    study._storage.set_trial_user_attr(trial._trial_id, key, value)
 
 
 def made_before(pc: PlannedCell, trial: optuna.trial.FrozenTrial) -> bool:
@@ -71,16 +73,15 @@ def resume_line(study: optuna.Study, n_trials: int) -> str | None:
 
 
 def progress_line(
-    trials: Sequence[optuna.trial.FrozenTrial],
+    counts: Mapping[str, int],
     n_trials: int,
     trained: int,
     elapsed_s: float,
     ended_before: int = 0,
 ) -> str:
     """``progress: 3/8 trials ended (2 complete, 1 pruned, 0 failed), 2 in flight, 3 runs
-    trained, 4m10s, ETA ~7m``: the ETA from the mean time per trial ended by this command
-    (``ended_before``: the trials that had ended when it started)."""
-    counts = tally(trials)
+    trained, 4m10s, ETA ~7m`` from the counts of :func:`tally`: the ETA from the mean time per
+    trial ended by this command (``ended_before``: the trials that had ended when it started)."""
     ended = counts["COMPLETE"] + counts["PRUNED"] + counts["FAIL"]
     shown = (f"{counts['COMPLETE']} complete, {counts['PRUNED']} pruned, "
              f"{counts['FAIL']} failed ({counts['INFEASIBLE']} infeasible)")  # fmt: skip

@@ -22,6 +22,7 @@ from optuna.storages.journal import JournalFileBackend
 
 from harness.executors import make_executor
 from harness.identity import profile_config
+from harness.search.book import Book
 from harness.search.budget import decoder_budget
 from harness.search.controller import Controller
 from harness.search.space import overrides
@@ -170,8 +171,9 @@ def test_infeasible_trials_are_told_at_once_and_never_submitted(tmp_path: Path) 
     from harness.search.study import load_study
 
     study = load_study(spec, "smoke", controller.folder)
-    running: dict = {}
-    controller._ask(study, running, 40)
+    book = controller.book = Book(study, controller.dists, lambda _: None)
+    controller._ask(study, book, 40)
+    running = book.running
     failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
     assert failed and len(running) == 2  # asked until two feasible ones were in flight
     base = profile_config(spec.profile("smoke"))
