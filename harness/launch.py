@@ -25,10 +25,12 @@ from harness.errors import ExecutorError, HarnessError
 from harness.executors import EXECUTORS, default_executor, make_executor
 from harness.identity import REPO
 from harness.layout import runs_root, submitit_dir, sweep_dir
-from harness.plan import render_plan
+from harness.plan import PlannedCell, render_plan
 from harness.progress import wait
+from harness.records.record import read_run_record
+from harness.records.schema import RECORD_NAME
 from harness.spec import load_spec, project_root
-from harness.submit import live_plan, make_synthetic_data, missing_data, submit
+from harness.submit import live_plan, make_synthetic_data, missing_data, settle_cells, submit
 from harness.trackers import TRACKER_MODES
 from lors.errors import LorsError
 
@@ -161,21 +163,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.detach:
         print(f"detached; progress: python -m harness.status {args.spec} --profile {profile.name}")
         return 0
+
+    def on_poll() -> None:  # reap local lanes; close runs whose job ended without a word
+        executor.wait()
+        settle_cells(done.cells)
+
     states = wait(
         done.cells,
         done.plan.sweep_dir,
         f"{spec.name}/{profile.name}",
         poll_s=args.poll,
-        on_poll=executor.wait,
+        on_poll=on_poll,
     )
     failed = [c for c in done.cells if states[c.run_id] == "failed"]
     for c in failed:
-        print(f"failed: {c.cell.label} ({c.run_dir})", file=sys.stderr)
+        print(f"{outcome(c)}: {c.cell.label} ({c.run_dir})", file=sys.stderr)
     ok = len(done.cells) - len(failed)
     print(f"{ok}/{len(done.cells)} runs done; records under {done.plan.sweep_dir}")
     if spec.table is not None:
         show_table(args.spec, profile.name, args.runs_dir)
     return 1 if failed else 0
+
+
+def outcome(cell: PlannedCell) -> str:
+    """How a followed run ended, in its record's words (``failed``, ``cancelled``, ``killed``)."""
+    try:
+        record = read_run_record(cell.run_dir / RECORD_NAME)
+    except HarnessError:
+        record = None
+    return record.outcome if record is not None else "failed"
 
 
 def show_table(spec_path: str, profile: str, runs_dir: str | None) -> None:

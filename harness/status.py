@@ -1,9 +1,13 @@
-"""CLI: the live plan of a sweep: status, last metric and job of every cell; log tails of failures;
-for every stale cell, what changed since its run (config keys, data, or code files).
+"""CLI: the live plan of a sweep: status, last metric and job of every cell; every attempt of a
+run that did not go in one (requeued, preempted, cancelled, killed) with its times and cause;
+log tails of failures; for every stale cell, what changed since its run (config keys, data, or
+code files).
 
     python -m harness.status SPEC [--profile P] [--runs-dir DIR] [--tail N]
 
-Reads records, the journal and the queue (``squeue``, the process table); writes nothing.
+Reads records, the journal and the queue (``squeue``, ``sacct``, the process table). It writes
+only what it finds out: a run whose job ended without closing it (cancelled, killed, requeued)
+has its attempt closed in its record (``harness.executors.ended``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from harness.records.schema import METRIC_KEYS
 from harness.spec import load_spec
 from harness.spec.model import Case, Cases, SweepSpec
 from harness.spec.search_model import TRIAL_AXIS
-from harness.submit import live_plan
+from harness.submit import live_plan, settle_cells
 
 
 def last_metric(record: RunRecord | None) -> str:
@@ -44,13 +48,54 @@ def last_metric(record: RunRecord | None) -> str:
     return f"{keys[0]}={last[keys[0]]:.4f} @iter {last.get('iter')}"
 
 
+def shown_status(pc: PlannedCell) -> str:
+    """The plan's status, in the record's words where those say more (``cancelled``,
+    ``killed``, ``queued (requeued)``)."""
+    record = pc.record
+    if record is None or record.run_id != pc.run_id or record.status != pc.status:
+        return pc.status
+    return record.outcome
+
+
 def status_columns() -> list[Column]:
-    """The plan columns plus the last metric and the job."""
+    """The plan columns (the status in the record's words) plus the last metric and the job."""
 
     def job(pc: PlannedCell) -> str:
         return pc.job or "-"
 
-    return [*plan_columns()[:4], ("last metric", lambda pc: last_metric(pc.record)), ("job", job)]
+    label, run_id, _, params = plan_columns()[:4]
+    return [label, run_id, ("status", shown_status), params,
+            ("last metric", lambda pc: last_metric(pc.record)), ("job", job)]  # fmt: skip
+
+
+def _clock(iso: str | None) -> str:
+    return iso.replace("T", " ").split("+")[0] if iso else "?"
+
+
+def attempt_lines(cells: Sequence[PlannedCell]) -> str:
+    """For every run that took more than one attempt or whose last one did not complete: each
+    attempt's job, node, start and end, how it ended and how the harness knows."""
+    out = []
+    for pc in cells:
+        record = pc.record
+        if record is None or record.run_id != pc.run_id or not record.attempts:
+            continue
+        if len(record.attempts) == 1 and record.attempts[0].exit in ("completed", "pruned"):
+            continue
+        out.append(f"--- attempts: {pc.cell.label} (run {pc.run_id}), now {shown_status(pc)}")
+        for i, a in enumerate(record.attempts, 1):
+            how = a.exit or "running"
+            span = f"{_clock(a.start)} -> {_clock(a.end) if a.end else 'now'}"
+            resumed = f", resumed at iteration {a.resumed_from_iter}" if a.resumed_from_iter else ""
+            line = f"    {i}. {a.job} on {a.node or '?'}: {span}{resumed}: {how}"
+            line += f" ({a.detail})" if a.detail else ""
+            line += f"; got {', '.join(a.signals)}" if a.signals and not a.detail else ""
+            out.append(line)
+        if record.checkpoint:
+            out.append(f"    last checkpoint: {record.checkpoint}")
+        if record.wandb_lost:
+            out.append(f"    W&B lost: {record.wandb_lost}; the record has everything")
+    return "\n".join(out)
 
 
 def failure_tails(cells: Sequence[PlannedCell], lines: int) -> str:
@@ -61,7 +106,7 @@ def failure_tails(cells: Sequence[PlannedCell], lines: int) -> str:
             continue
         recorded = pc.record.error_tail if pc.record is not None else None
         tail = (recorded or pc.note or "no error recorded").splitlines()
-        out.append(f"--- failed: {pc.cell.label} ({pc.run_dir})")
+        out.append(f"--- {shown_status(pc)}: {pc.cell.label} ({pc.run_dir})")
         out += [f"    {line}" for line in tail[-lines:]]
     return "\n".join(out)
 
@@ -121,10 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if spec.search is not None:
         spec = trial_cells(spec, profile, root)
     plan = live_plan(spec, profile, root)
+    if settle_cells(plan.cells):  # runs whose job ended without closing them: closed now
+        plan = live_plan(spec, profile, root)
     print(render_plan(plan, status_columns()))
     blocks = (
         stale_reasons(plan, root),
         pruned_notes(plan.cells),
+        attempt_lines(plan.cells),
         failure_tails(plan.cells, args.tail),
     )
     for block in blocks:

@@ -1,10 +1,10 @@
-"""Carry a plan out: recover lost submissions, close killed runs, submit what is missing.
+"""Carry a plan out: recover lost submissions, close ended runs, submit what is missing.
 
 Everything that writes happens under the sweep folder's lock, in this order: recover pending
-journal entries (``find`` by token), replan with live job states, mark runs whose job vanished
-as failed (attempt exit ``killed``), journal the submission, submit, journal the job ids. A
-launcher killed anywhere in between leaves a journal from which the next launch knows what was
-submitted, so no cell is submitted twice.
+journal entries (``find`` by token), close the attempts whose job ended without closing them
+(cancelled, killed, requeued: ``harness.executors.ended``), replan with live job states, journal
+the submission, submit, journal the job ids. A launcher killed anywhere in between leaves a
+journal from which the next launch knows what was submitted, so no cell is submitted twice.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import Any
 
 from harness import journal
 from harness.executors import EXECUTORS, Executor, job_alive
+from harness.executors.ended import Settled, settle
 from harness.identity import save_code_files
 from harness.job.payload import JobPayload
 from harness.layout import sweep_dir
 from harness.plan import Plan, PlannedCell, make_plan
-from harness.records.writer import close_killed
 from harness.spec.model import SweepSpec
 
 logger = logging.getLogger(__name__)
@@ -101,15 +101,14 @@ def recover(sweep: Path) -> int:
     return len(pending)
 
 
-def close_vanished(plan: Plan) -> list[PlannedCell]:
-    """Mark the records of runs whose job ended mid-run as failed (attempt exit ``killed``)."""
-    closed = []
-    for pc in plan.cells:
-        if pc.status != "failed" or not pc.note or pc.record_path is None:
-            continue
-        if close_killed(pc.record_path, pc.note):
-            closed.append(pc)
-    return closed
+def settle_cells(cells: Sequence[PlannedCell]) -> list[Settled]:
+    """Close the records of these cells whose job ended without closing them (each change is
+    logged: the run, its job, how it ended and how the harness knows)."""
+    paths = [pc.record_path or pc.run_dir / "record.json" for pc in cells]
+    settled = settle(p for p in paths if p.is_file())
+    for s in settled:
+        logger.warning("%s", s)
+    return settled
 
 
 def payload(
@@ -180,8 +179,8 @@ def submit(
             executor.preflight()  # recovery asks the executor which earlier jobs it took
         recover(folder)
         plan = live_plan(spec, profile, runs_root)
-        for pc in close_vanished(plan):
-            logger.warning("%s: %s", pc.cell.label, pc.note)
+        if settle_cells(plan.cells):
+            plan = live_plan(spec, profile, runs_root)
         wanted = [c for c in plan.cells if c.status in statuses or (choose and choose(c))]
         chosen = wanted[: limit if limit is not None else None]
         if not chosen:

@@ -17,6 +17,27 @@ from harness.spec.model import Resources
 
 
 @dataclass(frozen=True)
+class JobState:
+    """Where a job stands, as its executor tells it.
+
+    Attributes:
+        phase: ``running`` (its processes may live: running, or SLURM's kill grace while it
+            completes), ``pending`` (waiting to start: queued, or requeued by SLURM), ``ended``
+            (gone from the queue), ``ending`` (gone, but its accounting has not recorded how it
+            ended yet) or ``unknown`` (the executor could not be asked).
+        state: how an ended job ended in the scheduler's words (sacct ``CANCELLED by 0``,
+            ``FAILED``, ``TIMEOUT``), or None where the executor keeps no accounting.
+        end: when an ended job's last process stopped (ISO-8601 UTC), or None.
+        exit_code: the scheduler's ``exit:signal`` of that last process, or None.
+    """
+
+    phase: str
+    state: str | None = None
+    end: str | None = None
+    exit_code: str | None = None
+
+
+@dataclass(frozen=True)
 class Unit:
     """The runs one job executes, in order, and what the job asks for."""
 
@@ -53,6 +74,13 @@ class Executor(ABC):
     @abstractmethod
     def alive(cls, job_ids: Collection[str]) -> dict[str, bool]:
         """Whether each job is still queued or running (callable from any process)."""
+
+    @classmethod
+    def states(cls, job_ids: Collection[str]) -> dict[str, JobState]:
+        """Each job's :class:`JobState`; by default from :meth:`alive` alone (running or ended,
+        with no account of how)."""
+        unknown = JobState("running")
+        return {j: unknown if up else JobState("ended") for j, up in cls.alive(job_ids).items()}
 
     @classmethod
     @abstractmethod

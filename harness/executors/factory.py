@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from harness.errors import ExecutorError
-from harness.executors.base import Executor
+from harness.executors.base import Executor, JobState
 from harness.executors.debug import DebugExecutor
 from harness.executors.local import LocalExecutor
 from harness.executors.slurm import SlurmExecutor
@@ -60,4 +60,19 @@ def job_alive(jobs: Iterable[str]) -> dict[str, bool]:
         cls = EXECUTORS.get(executor)
         answers = cls.alive(ids) if cls is not None else dict.fromkeys(ids, False)
         out.update({f"{executor}:{j}": alive for j, alive in answers.items()})
+    return out
+
+
+def job_states(jobs: Iterable[str]) -> dict[str, JobState]:
+    """``executor:job_id`` -> where the job stands (:class:`JobState`), asked of each executor
+    once; an unknown executor's jobs are ``unknown``."""
+    by_executor: dict[str, list[str]] = {}
+    for key in jobs:
+        executor, _, job_id = key.partition(":")
+        by_executor.setdefault(executor, []).append(job_id)
+    out: dict[str, JobState] = {}
+    for executor, ids in by_executor.items():
+        cls = EXECUTORS.get(executor)
+        answers = cls.states(ids) if cls is not None else dict.fromkeys(ids, JobState("unknown"))
+        out.update({f"{executor}:{j}": state for j, state in answers.items()})
     return out

@@ -12,29 +12,38 @@ import logging
 import re
 import subprocess
 from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import submitit
 
 from harness.errors import ExecutorError
-from harness.executors.base import Executor, Unit
+from harness.executors.base import Executor, JobState, Unit
 from harness.executors.slurm_profile import SlurmProfile
 from harness.job.entry import CellJob
 from harness.job.payload import JobPayload
 
 logger = logging.getLogger(__name__)
 _ARRAY = re.compile(r"^(\d+)_(\d+|\[[^\]]*\])$")
+# squeue states of a job none of whose processes run (waiting to start, or requeued and waiting)
+_WAITING = ("PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "SPECIAL_EXIT", "RESV_DEL_HOLD")
+# sacct states of a job that ended (any other: slurmdbd has not heard of the end yet)
+_FINAL = ("BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL",
+          "OUT_OF_MEMORY", "PREEMPTED", "REVOKED", "TIMEOUT")  # fmt: skip
 
 
-def _run(cmd: list[str]) -> str | None:
+def _run(cmd: list[str], warn: bool = True) -> str | None:
+    """The command's stdout, or None when it failed (logged as a warning when ``warn``)."""
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        logger.warning("%s failed: %s", cmd[0], exc)
+        if warn:
+            logger.warning("%s failed: %s", cmd[0], exc)
         return None
     if out.returncode != 0:
-        logger.warning("%s failed: %s", " ".join(cmd), out.stderr.strip())
+        if warn:
+            logger.warning("%s failed: %s", " ".join(cmd), out.stderr.strip())
         return None
     return out.stdout
 
@@ -193,6 +202,22 @@ class SlurmExecutor(Executor):
         return {j: j in plain or any(t in queued for t in _expand(j)) for j in job_ids}
 
     @classmethod
+    def states(cls, job_ids: Collection[str]) -> dict[str, JobState]:
+        """From ``squeue`` (running, pending again after a requeue) and, for jobs gone from
+        the queue, ``sacct`` (how they ended; nothing without accounting)."""
+        out = _run(["squeue", "-h", "-r", "-o", "%i|%T"])
+        if out is None:
+            return dict.fromkeys(job_ids, JobState("unknown"))
+        queue: dict[str, str] = {}
+        for line in out.split():
+            job, _, state = line.partition("|")
+            queue[job] = state
+            queue.update({f"{a}_{i}": state for a, i in _expand(job)})
+        found = {j: queue[j] for j in job_ids if j in queue}
+        states = {j: JobState("pending" if s in _WAITING else "running") for j, s in found.items()}
+        return {**states, **_accounted([j for j in job_ids if j not in found])}
+
+    @classmethod
     def find(cls, token: str, n_units: int) -> list[str | None]:
         name = f"lors-{token}"
         tasks: set[tuple[int, int]] = set()
@@ -205,3 +230,45 @@ class SlurmExecutor(Executor):
         ordered = [f"{a}_{i}" for a, i in sorted(tasks)]
         found: list[str | None] = [*ordered[:n_units]]
         return found + [None] * (n_units - len(found))
+
+
+def _utc(sacct_time: str) -> str | None:
+    """sacct's local time (``2026-12-02T14:40:31``) as ISO-8601 UTC; None for ``Unknown``."""
+    try:
+        return datetime.fromisoformat(sacct_time).astimezone(UTC).isoformat(timespec="seconds")
+    except ValueError:
+        return None
+
+
+def _accounted(job_ids: Sequence[str]) -> dict[str, JobState]:
+    """How jobs that left the queue ended, from ``sacct`` (the allocation's state; the end and
+    exit code of its last step); a bare ``ended`` where sacct has no answer, ``ending`` where
+    it has not recorded the end yet (slurmdbd hears of it a moment after squeue)."""
+    out = dict.fromkeys(job_ids, JobState("ended"))
+    if not job_ids:
+        return out
+    fields = "JobID,State,End,ExitCode"
+    # without accounting sacct fails on every call: that is expected, not worth a warning
+    table = _run(["sacct", "-n", "-P", "-j", ",".join(job_ids), "-o", fields], warn=False) or ""
+    rows: dict[str, list[list[str]]] = {}
+    for line in table.splitlines():
+        cols = line.split("|")
+        if len(cols) == 4:
+            rows.setdefault(cols[0].split(".")[0], []).append(cols)
+    for job in job_ids:
+        lines = rows.get(job)
+        alloc = next((c for c in lines or [] if "." not in c[0]), None)
+        if not lines or alloc is None:
+            continue
+        if not alloc[1].startswith(_FINAL):
+            out[job] = JobState("ending", state=alloc[1])
+            continue
+        ends = [(t, c) for c in lines if (t := _utc(c[2])) is not None]
+        last = max(ends, key=lambda e: e[0]) if ends else None
+        out[job] = JobState(
+            "ended",
+            state=alloc[1],
+            end=last[0] if last else None,
+            exit_code=last[1][3] if last else alloc[3],
+        )
+    return out

@@ -29,12 +29,14 @@ from harness.journal import JournalState, read_journal
 from harness.layout import run_folder_name, sweep_dir
 from harness.records.match import Match, match_cell
 from harness.records.record import RunRecord
-from harness.records.schema import PLAN_STATUSES
+from harness.records.schema import PLAN_STATUSES, REQUEUE_EXITS, VANISHED_EXITS
 from harness.records.store import scan_sweep
 from harness.spec.expand import label_slug
 from harness.spec.model import Cell, Profile, SweepSpec
 
 logger = logging.getLogger(__name__)
+# a failed run's last exit when its job ended without an error of the run's own
+ENDED_WITHOUT_ERROR = (*VANISHED_EXITS, *REQUEUE_EXITS)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class PlannedCell:
         if self.record is None:  # the journal's job died before a record existed
             return self.job is not None and self.note.startswith(f"job {self.job} ended")
         last = self.record.attempts[-1] if self.record.attempts else None
-        return last is not None and last.exit in (None, "killed")
+        return last is not None and (last.exit is None or last.exit in ENDED_WITHOUT_ERROR)
 
 
 @dataclass(frozen=True)

@@ -21,26 +21,10 @@ from typing import Any
 
 from harness.errors import RecordError
 from harness.identity.config import ConfigHasher
+from harness.records.attempt import Attempt, parse_attempt
+from harness.records.checks import Bad, get, opt
 from harness.records.schema import COCO_UNDEFINED, RECORD_STATUSES, SCHEMA, SCHEMAS_READ
 from harness.records.store import read_raw
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One job's try at a run (``record.attempts[i]``)."""
-
-    executor: str
-    job_id: str
-    node: str | None = None
-    start: str | None = None
-    end: str | None = None
-    exit: str | None = None
-    resumed_from_iter: int = 0
-
-    @property
-    def job(self) -> str:
-        """``executor:job_id``."""
-        return f"{self.executor}:{self.job_id}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +55,7 @@ class RunRecord:
         identity: the run id's parts.
         commit / dirty: the git commit of the run's code and whether the tree was dirty.
         wandb_id / wandb_mode / wandb_synced / synced_dirs: the W&B run and its upload state.
+        wandb_lost: why the W&B run stopped taking data mid-run (the training went on), or None.
         checkpoint: the last checkpoint, relative to the run folder.
         run_dir: the run folder, relative to the runs root.
         error_tail: the last lines of a failed run's log.
@@ -100,6 +85,7 @@ class RunRecord:
     wandb_mode: str | None = None
     wandb_synced: bool = False
     synced_dirs: tuple[str, ...] = ()
+    wandb_lost: str | None = None
     checkpoint: str | None = None
     run_dir: str | None = None
     error_tail: str | None = None
@@ -119,13 +105,24 @@ class RunRecord:
         """
         try:
             return _parse(raw, path)
-        except _Bad as exc:
+        except Bad as exc:
             raise RecordError(f"{path or 'record'}: {exc}") from None
 
     @property
     def jobs(self) -> tuple[str, ...]:
         """``executor:job_id`` of every attempt, oldest first."""
         return tuple(a.job for a in self.attempts)
+
+    @property
+    def outcome(self) -> str:
+        """The status in a cluster user's words: a ``failed`` run whose last attempt was
+        ``cancelled`` or ``killed`` says that instead (the status keeps the plan's vocabulary)."""
+        last = self.attempts[-1].exit if self.attempts else None
+        if self.status == "failed" and last in ("cancelled", "killed"):
+            return last
+        if self.status == "queued" and last in ("timeout", "preempted", "requeued"):
+            return f"queued ({last})"
+        return self.status
 
     @property
     def last_start(self) -> str:
@@ -177,88 +174,68 @@ def config_digest(record: RunRecord) -> str | None:
     return None if config is None else ConfigHasher().digest(config)
 
 
-class _Bad(Exception):
-    """A schema violation inside one record (turned into a RecordError with the path)."""
-
-
 def _parse(raw: Any, path: Path | None) -> RunRecord:
     if not isinstance(raw, dict):
-        raise _Bad(f"expected a JSON object, got {type(raw).__name__}")
+        raise Bad(f"expected a JSON object, got {type(raw).__name__}")
     schema = raw.get("schema")
     if schema not in SCHEMAS_READ or isinstance(schema, bool):
         valid = ", ".join(map(str, SCHEMAS_READ))
-        raise _Bad(f"key 'schema' is {schema!r}; this harness reads schema {valid}")
-    status = _get(raw, "status", str)
+        raise Bad(f"key 'schema' is {schema!r}; this harness reads schema {valid}")
+    status = get(raw, "status", str)
     if status not in RECORD_STATUSES:
-        raise _Bad(f"key 'status' is {status!r}; valid: {', '.join(RECORD_STATUSES)}")
-    cell = _get(raw, "cell", dict)
-    coords = _get(cell, "coords", dict, where="cell.")
+        raise Bad(f"key 'status' is {status!r}; valid: {', '.join(RECORD_STATUSES)}")
+    cell = get(raw, "cell", dict)
+    coords = get(cell, "coords", dict, where="cell.")
     for axis, value in coords.items():
         if not isinstance(value, str):
-            raise _Bad(f"key 'cell.coords.{axis}' must be a string, got {value!r}"[:200])
+            raise Bad(f"key 'cell.coords.{axis}' must be a string, got {value!r}"[:200])
     seed = cell.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise _Bad(f"key 'cell.seed' must be an integer or null, got {seed!r}"[:200])
-    code = _opt(raw, "code", dict) or {}
-    wandb = _opt(raw, "wandb", dict) or {}
-    history = _opt(raw, "history", list) or []
+        raise Bad(f"key 'cell.seed' must be an integer or null, got {seed!r}"[:200])
+    code = opt(raw, "code", dict) or {}
+    wandb = opt(raw, "wandb", dict) or {}
+    history = opt(raw, "history", list) or []
     if not all(isinstance(h, dict) for h in history):
-        raise _Bad("key 'history' must be a list of objects")
+        raise Bad("key 'history' must be a list of objects")
     return RunRecord(
         path=path,
-        run_id=_get(raw, "run_id", str),
-        sweep=_get(raw, "sweep", str),
-        profile=_get(raw, "profile", str),
-        label=_get(raw, "label", str),
+        run_id=get(raw, "run_id", str),
+        sweep=get(raw, "sweep", str),
+        profile=get(raw, "profile", str),
+        label=get(raw, "label", str),
         coords=coords,
         seed=seed,
         status=status,
-        metrics=_metrics(_get(raw, "metrics", dict)),
-        params=_params(_get(raw, "params", dict)),
+        metrics=_metrics(get(raw, "metrics", dict)),
+        params=_params(get(raw, "params", dict)),
         history=tuple(history),
-        attempts=tuple(_attempt(a, i) for i, a in enumerate(_opt(raw, "attempts", list) or [])),
+        attempts=tuple(parse_attempt(a, i) for i, a in enumerate(opt(raw, "attempts", list) or [])),
         identity=_identity(raw, code, schema),
-        commit=_opt(code, "commit", str),
+        commit=opt(code, "commit", str),
         dirty=bool(code.get("dirty", False)),
-        wandb_id=_opt(wandb, "id", str),
-        wandb_mode=_opt(wandb, "mode", str),
+        wandb_id=opt(wandb, "id", str),
+        wandb_mode=opt(wandb, "mode", str),
         wandb_synced=bool(wandb.get("synced", False)),
-        synced_dirs=tuple(str(d) for d in (_opt(wandb, "synced_dirs", list) or [])),
-        checkpoint=_opt(raw, "checkpoint", str),
-        run_dir=_opt(raw, "run_dir", str),
-        error_tail=_opt(raw, "error_tail", str),
-        overrides=_opt(raw, "overrides", dict) or {},
-        search=_opt(raw, "search", dict),
-        pruned=_opt(raw, "pruned", dict),
-        updated=_opt(raw, "updated", str),
-        created=_opt(raw, "created", str),
+        synced_dirs=tuple(str(d) for d in (opt(wandb, "synced_dirs", list) or [])),
+        wandb_lost=_lost(wandb),
+        checkpoint=opt(raw, "checkpoint", str),
+        run_dir=opt(raw, "run_dir", str),
+        error_tail=opt(raw, "error_tail", str),
+        overrides=opt(raw, "overrides", dict) or {},
+        search=opt(raw, "search", dict),
+        pruned=opt(raw, "pruned", dict),
+        updated=opt(raw, "updated", str),
+        created=opt(raw, "created", str),
         schema=schema,
     )
 
 
 def _identity(raw: dict[str, Any], code: dict[str, Any], schema: int) -> RunIdentity:
     if schema == 1:  # migrated: no config digest was stored before schema 2
-        return RunIdentity(None, _opt(raw, "data_manifest", str), _opt(code, "source_hash", str))
-    block = _get(raw, "identity", dict)
-    parts = [_get(block, k, str, where="identity.") for k in ("config", "data", "code")]
+        return RunIdentity(None, opt(raw, "data_manifest", str), opt(code, "source_hash", str))
+    block = get(raw, "identity", dict)
+    parts = [get(block, k, str, where="identity.") for k in ("config", "data", "code")]
     return RunIdentity(*parts)
-
-
-def _get(obj: dict[str, Any], key: str, kind: type, where: str = "") -> Any:
-    if key not in obj:
-        raise _Bad(f"missing key '{where}{key}'")
-    return _check(obj[key], key, kind, where)
-
-
-def _opt(obj: dict[str, Any], key: str, kind: type, where: str = "") -> Any:
-    value = obj.get(key)
-    return None if value is None else _check(value, key, kind, where)
-
-
-def _check(value: Any, key: str, kind: type, where: str) -> Any:
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise _Bad(f"key '{where}{key}' must be {kind.__name__}, got {value!r}"[:200])
-    return value
 
 
 def _metrics(raw: dict[str, Any]) -> dict[str, float | None]:
@@ -271,7 +248,7 @@ def _metrics(raw: dict[str, Any]) -> dict[str, float | None]:
             continue
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         if not ok or not math.isfinite(value) or not 0.0 <= value <= 1.0:
-            raise _Bad(f"key 'metrics.{key}' must be a fraction in [0, 1] or null, got {value!r}")
+            raise Bad(f"key 'metrics.{key}' must be a fraction in [0, 1] or null, got {value!r}")
         out[key] = float(value)
     return out
 
@@ -279,21 +256,12 @@ def _metrics(raw: dict[str, Any]) -> dict[str, float | None]:
 def _params(raw: dict[str, Any]) -> dict[str, int]:
     for key, value in raw.items():
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise _Bad(f"key 'params.{key}' must be a non-negative integer, got {value!r}")
+            raise Bad(f"key 'params.{key}' must be a non-negative integer, got {value!r}")
     return raw
 
 
-def _attempt(raw: Any, index: int) -> Attempt:
-    if not isinstance(raw, dict):
-        raise _Bad(f"key 'attempts[{index}]' must be an object, got {raw!r}"[:200])
-    where = f"attempts[{index}]."
-    resumed = _opt(raw, "resumed_from_iter", int, where)
-    return Attempt(
-        executor=str(raw.get("executor") or "?"),
-        job_id=str(raw.get("job_id") or "?"),
-        node=_opt(raw, "node", str, where),
-        start=_opt(raw, "start", str, where),
-        end=_opt(raw, "end", str, where),
-        exit=_opt(raw, "exit", str, where),
-        resumed_from_iter=resumed or 0,
-    )
+def _lost(wandb: dict[str, Any]) -> str | None:
+    lost = opt(wandb, "lost", dict, where="wandb.")
+    if lost is None:
+        return None
+    return f"{opt(lost, 'error', str, 'wandb.lost.') or '?'} at {opt(lost, 'at', str) or '?'}"

@@ -16,7 +16,18 @@ PLAN_STATUSES: tuple[str, ...] = (
 )  # fmt: skip
 # A table cell's statuses: the plan's, plus a record the analysis could not read.
 CELL_STATUSES: tuple[str, ...] = (*PLAN_STATUSES, "corrupt")
-EXITS: tuple[str, ...] = ("completed", "failed", "timeout", "preempted", "killed", "pruned")
+# How an attempt ended. timeout / preempted: the job checkpointed at SLURM's signal and requeued
+# itself; requeued: SLURM ran the same job again (scontrol requeue, the scheduler's preemption);
+# cancelled: scancel (or a time limit without a checkpoint); killed: the process died without
+# closing its attempt (kill -9, the OOM killer, a lost node).
+EXITS: tuple[str, ...] = (
+    "completed", "failed", "timeout", "preempted", "requeued", "cancelled", "killed", "pruned",
+)  # fmt: skip
+# Exits after which the job (or SLURM) runs the run again: the record goes back to queued.
+REQUEUE_EXITS: tuple[str, ...] = ("timeout", "preempted", "requeued")
+# Exits of an attempt whose job ended without a result and without a Python error: resubmitting
+# the run resumes it from its last checkpoint.
+VANISHED_EXITS: tuple[str, ...] = ("cancelled", "killed")
 METRIC_KEYS: tuple[str, ...] = (
     "bbox_mAP",
     "bbox_mAP_50",

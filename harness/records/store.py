@@ -5,11 +5,13 @@ Only :mod:`harness.records.writer` calls :func:`write_record`.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
 import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ import orjson
 from harness.errors import RecordError
 from harness.layout import parse_run_folder
 from harness.records.schema import RECORD_NAME
+
+LOCK_NAME = ".record.lock"
 
 
 def now_iso() -> str:
@@ -125,3 +129,31 @@ def scan_sweep(sweep: Path, slugs: Collection[str] | None = None) -> dict[str, d
 def record_path(run_dir: Path) -> Path:
     """The record file of a run folder."""
     return run_dir / RECORD_NAME
+
+
+@contextmanager
+def record_lock(run_dir: Path) -> Iterator[None]:
+    """Hold the run folder's record lock: a job opening an attempt and a launcher closing a dead
+    one read, change and write the same record, and neither may lose the other's change. A
+    ``flock``: the kernel drops it when its holder dies; NFSv4 honours it across nodes."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with (run_dir / LOCK_NAME).open("a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def last_checkpoint(run_dir: Path) -> str | None:
+    """The last checkpoint mmengine saved in a run folder (its ``last_checkpoint`` marker),
+    relative to the folder, or None."""
+    marker = run_dir / "last_checkpoint"
+    try:
+        path = Path(marker.read_text().strip())
+    except OSError:
+        return None
+    try:
+        return str(path.resolve().relative_to(run_dir.resolve()))
+    except ValueError:
+        return str(path)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import RecordError
+from harness.records.closing import mark_synced
 from harness.records.record import read_run_record
-from harness.records.writer import mark_synced
 
 logger = logging.getLogger(__name__)
 Upload = Callable[[list[Path]], tuple[bool, str]]

@@ -1,0 +1,92 @@
+"""The changes made to a record from outside its job: closing an attempt whose job ended without
+closing it (cancelled, killed, requeued by SLURM), and noting a W&B upload.
+
+Each one holds the run folder's record lock and re-reads the record under it, so it never undoes
+what the job wrote meanwhile, and closes only the attempt it was asked about (a requeued job may
+have opened the next one since the caller looked).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.errors import RecordError
+from harness.records.record import RunRecord
+from harness.records.store import last_checkpoint, now_iso, read_raw, record_lock, write_record
+from harness.records.writer import close
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    raw = read_raw(path)
+    if raw is not None and not isinstance(raw, dict):
+        raise RecordError(f"{path}: a record must be a JSON object, got {type(raw).__name__}")
+    return raw
+
+
+def _save(path: Path, record: dict[str, Any]) -> None:
+    RunRecord.parse(record, path)
+    write_record(path, record)
+
+
+def close_ended(
+    path: Path, start: str, cause: str, detail: str, end: str | None = None, again: bool = False
+) -> bool:
+    """Close the open attempt that began at ``start``, whose job ended without closing it.
+
+    Args:
+        path: the record file.
+        start: the attempt's ``start`` (the one the caller judged).
+        cause: the exit: ``cancelled``, ``killed``, ``requeued``, ``timeout``, ``preempted``.
+        detail: how the harness knows (``sacct: CANCELLED by 0``).
+        end: when the job's processes ended (sacct); None: the attempt's last heartbeat.
+        again: the job waits in the queue to run again (SLURM requeued it): the run is
+            ``queued``; else it is ``failed`` (``--retry`` resumes it from its checkpoint).
+
+    Returns:
+        Whether the record changed (False: no such open attempt any more).
+    """
+    run_dir = path.parent
+    with record_lock(run_dir):
+        record = _load(path)
+        attempts = (record or {}).get("attempts") or []
+        if record is None or not attempts or attempts[-1].get("exit") is not None:
+            return False
+        if attempts[-1].get("start") != start or record.get("status") not in ("running", "queued"):
+            return False
+        close(record, cause, end=end, again=again, detail=detail, detected=now_iso())
+        record["checkpoint"] = last_checkpoint(run_dir) or record.get("checkpoint")
+        _save(path, record)
+    return True
+
+
+def fail_stranded(path: Path, start: str, note: str) -> bool:
+    """A run left ``queued`` by an attempt that closed for a requeue (``timeout``,
+    ``preempted``) whose job then left the queue instead: the run is failed, with ``note``.
+
+    Returns:
+        Whether the record changed.
+    """
+    with record_lock(path.parent):
+        record = _load(path)
+        attempts = (record or {}).get("attempts") or []
+        if record is None or record.get("status") != "queued" or not attempts:
+            return False
+        if attempts[-1].get("start") != start or attempts[-1].get("exit") is None:
+            return False
+        record.update(status="failed", error_tail=note)
+        _save(path, record)
+    return True
+
+
+def mark_synced(path: Path, dirs: list[str]) -> None:
+    """Record that these offline W&B run folders of a run were uploaded."""
+    with record_lock(path.parent):
+        record = _load(path)
+        if record is None:
+            return
+        wandb = dict(record.get("wandb") or {})
+        names = sorted({*(wandb.get("synced_dirs") or []), *dirs})
+        wandb.update(synced=True, synced_at=now_iso(), synced_dirs=names)
+        record["wandb"] = wandb
+        _save(path, record)
