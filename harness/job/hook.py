@@ -10,6 +10,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
 from harness.records.schema import METRIC_KEYS, PARAM_KEYS
+from harness.records.store import last_checkpoint
 from harness.records.writer import RecordWriter
 from harness.trackers.base import Tracker
 from lors.model_parts import count_model_params
@@ -24,21 +25,10 @@ def count_params(model: Any) -> dict[str, int]:
     return {key: counts[key] for key in PARAM_KEYS}
 
 
-def last_checkpoint(run_dir: Path) -> str | None:
-    """The last checkpoint mmengine saved in a run folder, relative to it, or None."""
-    marker = run_dir / "last_checkpoint"
-    if not marker.is_file():
-        return None
-    path = Path(marker.read_text().strip())
-    try:
-        return str(path.resolve().relative_to(run_dir.resolve()))
-    except ValueError:
-        return str(path)
-
-
 class RecordHook(Hook):
     """Writes the resumed iteration and parameter counts when training starts, and every
-    evaluation into the record's history; mirrors them to the tracker.
+    evaluation into the record's history; mirrors them to the tracker, and notes in the record
+    when the tracker is lost (the run goes on without it).
 
     Args:
         writer: the run's record writer (None on ranks other than 0).
@@ -51,6 +41,7 @@ class RecordHook(Hook):
         self.writer = writer
         self.tracker = tracker
         self.last_eval_iter: int | None = None
+        self.tracker_lost = False
 
     def before_train(self, runner: Any) -> None:
         if self.writer is None:
@@ -59,6 +50,16 @@ class RecordHook(Hook):
         params = count_params(runner.model)
         self.writer.set_params(params)
         self.tracker.summary(runner, {f"params/{k}": v for k, v in params.items()})
+
+    def after_train_iter(
+        self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+    ) -> None:
+        if self.writer is None or self.tracker_lost:
+            return
+        lost = self.tracker.lost(runner)
+        if lost:
+            self.tracker_lost = True
+            self.writer.tracker_lost(lost)
 
     def after_val_epoch(self, runner: Any, metrics: dict[str, float] | None = None) -> None:
         self.last_eval_iter = runner.iter

@@ -17,7 +17,7 @@ from typing import Any
 
 from mmengine.hooks import Hook
 
-from harness.job.hook import last_checkpoint
+from harness.records.store import last_checkpoint
 from harness.records.writer import RecordWriter
 
 logger = logging.getLogger(__name__)

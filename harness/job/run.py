@@ -1,6 +1,7 @@
 """``run_cell``: train and evaluate one cell with mmengine in its run folder, keeping its record.
 
-Steps: open an attempt in the record (``running``); build the config (``harness.job.config``);
+Steps: open an attempt in the record (``running``), with a heartbeat thread that keeps it current
+and notes SLURM's SIGTERM (``harness.job.heartbeat``); build the config (``harness.job.config``);
 build the runner the config asks for (``lors.engine.build_runner``: checks the data, resumes the
 project's checkpoints); train (the Runner resumes from ``last_checkpoint`` when an earlier
 attempt left one); evaluate at the end when training had nothing left to do; close the attempt
@@ -21,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.identity import code_version, identify
+from harness.job.heartbeat import Heartbeat, noting_sigterm
 from harness.job.payload import JobPayload
-from harness.records.store import record_path
+from harness.records.store import last_checkpoint, record_path
 from harness.records.writer import RecordWriter
 from harness.trackers.base import Tracker, make_tracker
 
@@ -34,9 +36,7 @@ _CURRENT: RecordWriter | None = None
 def interrupt_current(cause: str) -> None:
     """Close the attempt running in this process as ``timeout`` or ``preempted`` (called from
     submitit's checkpoint, just before the job is requeued)."""
-    if _CURRENT is not None and _CURRENT.record["attempts"][-1].get("exit") is None:
-        from harness.job.hook import last_checkpoint
-
+    if _CURRENT is not None and _CURRENT.attempt_open:
         _CURRENT.finish(cause, checkpoint=last_checkpoint(_CURRENT.path.parent))
 
 
@@ -144,7 +144,8 @@ def _prune_hook(p: JobPayload, writer: RecordWriter | None) -> Any:
 
 
 def run_cell(p: JobPayload) -> str:
-    """Train and evaluate one cell; returns the run's status (``done``, ``failed``, ``pruned``)."""
+    """Train and evaluate one cell; returns the run's status (``done``, ``failed``, ``pruned``,
+    ``queued`` when the attempt closed for a requeue)."""
     global _CURRENT
     os.chdir(p.cwd)
     _limit_threads(p)
@@ -160,22 +161,34 @@ def run_cell(p: JobPayload) -> str:
     rank = int(os.environ.get("RANK", "0"))
     tracker = make_tracker(p.wandb_mode)
     writer = _writer(p, tracker, run_dir) if rank == 0 else None
-    if writer is not None and writer.status == "done":
+    if writer is None:
+        _train(p, tracker, launcher, None)
+        return "done"
+    if writer.status == "done":
         logger.info("run %s is done already; skipping it", p.run_id)
         return "done"
-    if writer is not None:
-        job_id, node = _job_identity(p.executor)
-        writer.start_attempt(p.executor, job_id, node, os.getpid())
+    job_id, node = _job_identity(p.executor)
+    writer.start_attempt(p.executor, job_id, node, os.getpid())
     _CURRENT = writer
+    try:
+        with Heartbeat(writer) as beat, noting_sigterm(writer, beat):
+            _train(p, tracker, launcher, writer)
+    finally:
+        _CURRENT = None
+    return writer.status
+
+
+def _train(p: JobPayload, tracker: Tracker, launcher: str, writer: RecordWriter | None) -> None:
+    """Build the runner, train, evaluate when needed, close the attempt (rank 0: ``writer``)."""
+    run_dir = Path(p.run_dir)
     runner = None
     try:
         from harness.job.config import runtime_config
-        from harness.job.hook import RecordHook, last_checkpoint
+        from harness.job.hook import RecordHook
 
         cfg = runtime_config(p, tracker, launcher)
         if writer is not None:
-            writer.record["config"] = cfg
-            writer.save()
+            writer.set_config(cfg)
         runner = _build_runner(cfg)
         hook = RecordHook(writer, tracker)
         runner.register_hook(hook)
@@ -184,7 +197,7 @@ def run_cell(p: JobPayload) -> str:
             runner.register_hook(pruner)
         runner.train()
         if pruner is not None and pruner.pruned:
-            return "pruned"  # the hook closed the attempt, with the checkpoint it stopped at
+            return  # the hook closed the attempt, with the checkpoint it stopped at
         if runner._val_loop is not None and hook.last_eval_iter != runner.iter:
             runner.val()  # resumed from the final checkpoint: evaluate what it holds
             hook.final_summary(runner)
@@ -193,9 +206,28 @@ def run_cell(p: JobPayload) -> str:
     except Exception as exc:
         logger.exception("run %s failed", p.run_id)
         if writer is not None:
-            writer.finish("failed", error_tail=_error_tail(run_dir, exc))
+            _record_failure(writer, run_dir, exc)
     finally:
-        _CURRENT = None
         if runner is not None:
-            runner.visualizer.close()
-    return writer.status if writer is not None else "done"
+            runner.visualizer.close()  # the tracker's backend never raises (it notes a loss)
+            lost = tracker.lost(runner)
+            if lost and writer is not None:
+                writer.tracker_lost(lost)
+
+
+def _record_failure(writer: RecordWriter, run_dir: Path, exc: Exception) -> None:
+    """An exception ends the attempt as ``failed``, unless the checkpoint path closed it first
+    (a preemption or time-limit signal): then SLURM runs the job again and the attempt keeps its
+    cause, whatever the interrupted code raises on its way out (W&B, whose service SLURM's
+    SIGTERM killed; a save cut short). Only a requeue that submitit refused fails the run."""
+    if writer.attempt_open:
+        writer.finish("failed", error_tail=_error_tail(run_dir, exc))
+        return
+    from submitit.core.utils import UncompletedJobError
+
+    if isinstance(exc, UncompletedJobError):
+        writer.fail_after_close(_error_tail(run_dir, exc))
+        return
+    cause = writer.record["attempts"][-1].get("exit")
+    logger.warning("%s: %r after its attempt closed as %s; it stays %s", writer.path, exc,
+                   cause, cause)  # fmt: skip

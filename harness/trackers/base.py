@@ -34,6 +34,11 @@ class Tracker(ABC):
     def summary(self, runner: Any, values: Mapping[str, Any]) -> None:  # noqa: B027 (optional)
         """Mirror summary values (parameter counts, final metrics); nothing by default."""
 
+    def lost(self, runner: Any) -> str | None:
+        """Why the tracker stopped taking data during this run (its calls are skipped from
+        then on and the run goes on), or None while it works; never for the disabled one."""
+        return None
+
 
 class DisabledTracker(Tracker):
     """No tracker: the run is only in its record."""
@@ -103,6 +108,10 @@ class WandbTracker(Tracker):
         backend = runner.visualizer.get_backend(BACKEND_TYPE)
         if backend is not None:
             backend.add_summary(dict(values))
+
+    def lost(self, runner: Any) -> str | None:
+        backend = runner.visualizer.get_backend(BACKEND_TYPE)
+        return None if backend is None else backend.lost
 
 
 def make_tracker(mode: str) -> Tracker:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -123,3 +126,45 @@ def test_sync_marks_records_and_keeps_failures_unmarked(tmp_path: Path) -> None:
     wandb = json.loads(record.read_text())["wandb"]
     assert wandb["synced"] is True and len(wandb["synced_dirs"]) == 2 and len(sent[0]) == 2
     assert pending_syncs([record]) == []  # a second sync sends nothing
+
+
+def _children_named(word: str) -> list[int]:
+    """PIDs of this process's descendants whose command line holds ``word``."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                cmd = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            parents[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), cmd)
+    mine, found = {os.getpid()}, []
+    for _ in range(4):  # W&B's service may sit under a launcher process
+        for pid, (ppid, cmd) in parents.items():
+            if ppid in mine and pid not in mine:
+                mine.add(pid)
+                if word.encode() in cmd:
+                    found.append(pid)
+    return found
+
+
+def test_a_dead_wandb_service_never_fails_the_run(tmp_path: Path) -> None:
+    from mmengine.registry import VISBACKENDS
+
+    import harness.trackers.wandb_backend  # noqa: F401
+
+    (backend_cfg,) = make_tracker("offline").vis_backends(_payload(tmp_path))
+    backend = VISBACKENDS.build(backend_cfg)
+    backend.add_scalars({"loss": 1.0})
+    services = _children_named("wandb")
+    assert services, "no W&B service process found"
+    for pid in services:  # what SLURM's SIGTERM does to it on scancel or scontrol requeue
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while backend.lost is None and time.monotonic() < deadline:
+        backend.add_scalars({"loss": 0.5})  # raises inside W&B once the service is gone
+        time.sleep(0.2)
+    assert backend.lost is not None, "W&B never noticed its service died"
+    backend.add_summary({"params/total": 5})  # skipped, not raised
+    backend.close()
