@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -33,12 +34,28 @@ class TinyPoints(Dataset):
 
 @MODELS.register_module()
 class TinyClassifier(BaseModel):
-    """A linear classifier; ``step_delay_s`` slows each step so a test can kill it mid-run."""
+    """A linear classifier; ``step_delay_s`` slows each step so a test can kill it mid-run.
 
-    def __init__(self, hidden: int = 8, step_delay_s: float = 0.0) -> None:
+    ``ballast_tensors`` small buffers make a checkpoint take seconds to write, as a large
+    model's does (torch.save handles each tensor in Python, where a signal lands);
+    ``save_marker``, when set, is a file touched as each checkpoint's state is gathered, just
+    before it is written, so a test can send a signal into the save.
+    """
+
+    def __init__(
+        self,
+        hidden: int = 8,
+        step_delay_s: float = 0.0,
+        ballast_tensors: int = 0,
+        save_marker: str = "",
+    ) -> None:
         super().__init__()
         self.net = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, 2))
         self.step_delay_s = step_delay_s
+        for i in range(ballast_tensors):
+            self.register_buffer(f"ballast_{i}", torch.zeros(64))
+        if save_marker:
+            self._register_state_dict_hook(lambda *_: Path(save_marker).touch())
 
     def forward(self, inputs: torch.Tensor, labels: torch.Tensor, mode: str = "tensor") -> Any:
         logits = self.net(inputs)  # (B, 2)
