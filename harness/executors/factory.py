@@ -49,14 +49,19 @@ def make_executor(
     raise ExecutorError(f"--executor {name!r} is not an executor; valid: {sorted(EXECUTORS)}")
 
 
-def job_alive(jobs: Iterable[str]) -> dict[str, bool]:
-    """``executor:job_id`` -> whether the job is still queued or running."""
-    by_executor: dict[str, list[str]] = {}
+def _by_executor(jobs: Iterable[str]) -> dict[str, list[str]]:
+    """``executor:job_id`` keys grouped by executor, so each executor is asked once."""
+    grouped: dict[str, list[str]] = {}
     for key in jobs:
         executor, _, job_id = key.partition(":")
-        by_executor.setdefault(executor, []).append(job_id)
+        grouped.setdefault(executor, []).append(job_id)
+    return grouped
+
+
+def job_alive(jobs: Iterable[str]) -> dict[str, bool]:
+    """``executor:job_id`` -> whether the job is still queued or running."""
     out: dict[str, bool] = {}
-    for executor, ids in by_executor.items():
+    for executor, ids in _by_executor(jobs).items():
         cls = EXECUTORS.get(executor)
         answers = cls.alive(ids) if cls is not None else dict.fromkeys(ids, False)
         out.update({f"{executor}:{j}": alive for j, alive in answers.items()})
@@ -66,12 +71,8 @@ def job_alive(jobs: Iterable[str]) -> dict[str, bool]:
 def job_states(jobs: Iterable[str]) -> dict[str, JobState]:
     """``executor:job_id`` -> where the job stands (:class:`JobState`), asked of each executor
     once; an unknown executor's jobs are ``unknown``."""
-    by_executor: dict[str, list[str]] = {}
-    for key in jobs:
-        executor, _, job_id = key.partition(":")
-        by_executor.setdefault(executor, []).append(job_id)
     out: dict[str, JobState] = {}
-    for executor, ids in by_executor.items():
+    for executor, ids in _by_executor(jobs).items():
         cls = EXECUTORS.get(executor)
         answers = cls.states(ids) if cls is not None else dict.fromkeys(ids, JobState("unknown"))
         out.update({f"{executor}:{j}": state for j, state in answers.items()})

@@ -9,24 +9,9 @@ have opened the next one since the caller looked).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from harness.errors import RecordError
-from harness.records.record import RunRecord
-from harness.records.store import last_checkpoint, now_iso, read_raw, record_lock, write_record
-from harness.records.writer import close
-
-
-def _load(path: Path) -> dict[str, Any] | None:
-    raw = read_raw(path)
-    if raw is not None and not isinstance(raw, dict):
-        raise RecordError(f"{path}: a record must be a JSON object, got {type(raw).__name__}")
-    return raw
-
-
-def _save(path: Path, record: dict[str, Any]) -> None:
-    RunRecord.parse(record, path)
-    write_record(path, record)
+from harness.records.store import last_checkpoint, now_iso, record_lock
+from harness.records.writer import close, read_dict, save_checked
 
 
 def close_ended(
@@ -48,7 +33,7 @@ def close_ended(
     """
     run_dir = path.parent
     with record_lock(run_dir):
-        record = _load(path)
+        record = read_dict(path)
         attempts = (record or {}).get("attempts") or []
         if record is None or not attempts or attempts[-1].get("exit") is not None:
             return False
@@ -56,7 +41,7 @@ def close_ended(
             return False
         close(record, cause, end=end, again=again, detail=detail, detected=now_iso())
         record["checkpoint"] = last_checkpoint(run_dir) or record.get("checkpoint")
-        _save(path, record)
+        save_checked(path, record)
     return True
 
 
@@ -68,25 +53,25 @@ def fail_stranded(path: Path, start: str, note: str) -> bool:
         Whether the record changed.
     """
     with record_lock(path.parent):
-        record = _load(path)
+        record = read_dict(path)
         attempts = (record or {}).get("attempts") or []
         if record is None or record.get("status") != "queued" or not attempts:
             return False
         if attempts[-1].get("start") != start or attempts[-1].get("exit") is None:
             return False
         record.update(status="failed", error_tail=note)
-        _save(path, record)
+        save_checked(path, record)
     return True
 
 
 def mark_synced(path: Path, dirs: list[str]) -> None:
     """Record that these offline W&B run folders of a run were uploaded."""
     with record_lock(path.parent):
-        record = _load(path)
+        record = read_dict(path)
         if record is None:
             return
         wandb = dict(record.get("wandb") or {})
         names = sorted({*(wandb.get("synced_dirs") or []), *dirs})
         wandb.update(synced=True, synced_at=now_iso(), synced_dirs=names)
         record["wandb"] = wandb
-        _save(path, record)
+        save_checked(path, record)

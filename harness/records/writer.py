@@ -101,7 +101,7 @@ class RecordWriter:
         self._load()
 
     def _load(self) -> None:
-        existing = _existing(self.path)
+        existing = read_dict(self.path)
         base: dict[str, Any] = {
             "schema": SCHEMA,
             "status": "queued",
@@ -140,7 +140,7 @@ class RecordWriter:
                 attempt["heartbeat"] = now_iso()
                 while self._signals:
                     attempt["signals"] = [*attempt.get("signals", []), self._signals.pop(0)]
-            _save(self.path, self.record)
+            save_checked(self.path, self.record)
 
     def note_signal(self, name: str) -> None:
         """Remember a termination signal for the next save (safe inside a signal handler: it
@@ -255,13 +255,13 @@ class RecordWriter:
             self.save()
 
 
-def _existing(path: Path) -> dict[str, Any] | None:
+def read_dict(path: Path) -> dict[str, Any] | None:
     raw = read_raw(path)
     if raw is not None and not isinstance(raw, dict):
         raise RecordError(f"{path}: a record must be a JSON object, got {type(raw).__name__}")
     return raw
 
 
-def _save(path: Path, record: dict[str, Any]) -> None:
+def save_checked(path: Path, record: dict[str, Any]) -> None:
     RunRecord.parse(record, path)  # raises RecordError: a bad write is a bug, caught here
     write_record(path, record)
