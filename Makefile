@@ -10,7 +10,7 @@ setup:
 
 test:
 	@test -x $(PY) || { echo "no .venv: run 'make setup' first" >&2; exit 2; }
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=10
 
 test-slurm:
 	$(PY) -m pytest -q -m slurm -p no:cacheprovider
