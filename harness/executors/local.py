@@ -16,7 +16,7 @@ import os
 import shlex
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import submitit
 
@@ -60,6 +60,9 @@ class LocalExecutor(Executor):
     """
 
     name = "local"
+    # Lanes this process started, by job id: until the lane's shell has run its setup lines and
+    # exec'd submitit's controller, /proc shows no controller, yet the job is alive.
+    _spawned: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, folder: Path, parallel: int | None = None) -> None:
         super().__init__(folder)
@@ -106,6 +109,7 @@ class LocalExecutor(Executor):
                 job = ex.submit(CellJob(), list(unit.payloads))
                 self._jobs.append(job)
                 ids.append(str(job.job_id))
+                LocalExecutor._spawned[str(job.job_id)] = getattr(job, "_process", None)
         finally:
             if previous is None:
                 os.environ.pop(ENV_TOKEN, None)
@@ -118,7 +122,7 @@ class LocalExecutor(Executor):
 
     @classmethod
     def alive(cls, job_ids: Collection[str]) -> dict[str, bool]:
-        return {j: j.isdigit() and _live_controller(j) for j in job_ids}
+        return {j: _started_here(j) or (j.isdigit() and _live_controller(j)) for j in job_ids}
 
     @classmethod
     def find(cls, token: str, n_units: int) -> list[str | None]:
@@ -135,6 +139,12 @@ class LocalExecutor(Executor):
             if lane < n_units and top:
                 found[lane] = top[0]
         return found
+
+
+def _started_here(job_id: str) -> bool:
+    """Whether this process started the lane and it has not exited (reaped or not)."""
+    process = LocalExecutor._spawned.get(job_id)
+    return process is not None and process.poll() is None
 
 
 def _ppid(pid: str) -> str:
