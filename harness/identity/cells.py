@@ -82,6 +82,22 @@ def profile_config(profile: Profile) -> dict[str, Any]:
     return _CONFIGS[key]
 
 
+_HASHERS: dict[int, ConfigHasher] = {}
+_HASHER_MEMO_LIMIT = 200_000  # containers one hasher may keep alive before it starts afresh
+
+
+def _hasher_for(base: dict[str, Any]) -> ConfigHasher:
+    """The hasher of one base config, kept across plans: a search plans once per trial, and a
+    fresh hasher re-hashes the whole base config each time (1.2 M instructions a trial).
+
+    ``base`` stays alive in ``_CONFIGS``, so its id names it for the life of the process.
+    """
+    hasher = _HASHERS.get(id(base))
+    if hasher is None or len(hasher) > _HASHER_MEMO_LIMIT:
+        hasher = _HASHERS[id(base)] = ConfigHasher()
+    return hasher
+
+
 def _touches_data(overrides: Mapping[str, Any]) -> bool:
     return any("dataloader" in k or "data_root" in k for k in overrides)
 
@@ -101,7 +117,7 @@ def resolve_cells(
     """
     prof = spec.profile(profile)
     base = profile_config(prof)
-    hasher = ConfigHasher()
+    hasher = _hasher_for(base)
     source = (code or code_version()).source_hash
     manifest = manifest_of(base)
     out = []

@@ -46,6 +46,10 @@ class ConfigHasher:
         self._leaves: dict[tuple[type, Any], bytes] = {}
         self._plans: dict[str, tuple[frozenset[Any], list[tuple[Any, str, bytes]]]] = {}
 
+    def __len__(self) -> int:
+        """Containers memoised (each kept alive by the memo)."""
+        return len(self._memo)
+
     def digest(self, cfg: Mapping[str, Any]) -> str:
         """Hex digest of a resolved config."""
         return self._hash(cfg, "").hex()

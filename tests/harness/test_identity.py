@@ -153,3 +153,19 @@ def test_a_file_python_cannot_parse_counts_by_its_bytes(tmp_path: Path) -> None:
     first = syntax_hash(bad)
     bad.write_text("def broken(:  # now with a comment\n")
     assert first.startswith("bytes:") and syntax_hash(bad) != first
+
+
+def test_plans_share_one_hasher_and_agree_with_a_fresh_one(tiny_spec: Path) -> None:
+    from harness.identity import cells
+    from harness.spec import load_spec
+
+    spec = load_spec(tiny_spec)
+    _, _, first = cells.resolve_cells(spec)
+    hasher = cells._hasher_for(cells.profile_config(spec.profile(None)))
+    kept = len(hasher)
+    _, _, second = cells.resolve_cells(spec)
+    assert [c.run_id for c in second] == [c.run_id for c in first]
+    # the second plan hashed only its cells' own containers, not the base config again
+    assert 0 < len(hasher) - kept < kept
+    for cell in second:
+        assert cell.identity.config == ConfigHasher().digest(copy.deepcopy(dict(cell.config)))
