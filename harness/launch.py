@@ -8,7 +8,9 @@
 ``--dry-run`` prints the plan (label, run id, status, decoder parameters, resources) and writes
 nothing. Otherwise the new cells (plus failed ones with ``--retry``, stale ones with
 ``--rerun-stale``) are submitted, and the launcher shows their progress until they end, or
-returns at once with ``--detach``. Bad input: one line on stderr, exit code 2. Runs that fail:
+returns at once with ``--detach``; runs an earlier launch submitted that still run or wait in
+the queue are followed with them (a relaunch after a launcher died, or after ``--detach``, shows
+their progress and exit code). Bad input: one line on stderr, exit code 2. Runs that fail:
 exit code 1.
 """
 
@@ -87,6 +89,7 @@ def nothing_left(counts: dict[str, int], retry: bool, rerun_stale: bool) -> str:
     return f"nothing left to submit ({shown})" + "".join(f"; {h}" for h in hints)
 
 
+LIVE = ("running", "queued")  # plan statuses of runs whose job may still run them
 SMOKE_DATA_HINT = " (make the smoke data: python -m lors.data.synthetic data/smoke --seed 0)"
 
 
@@ -156,30 +159,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         done = submit(spec, profile.name, root, executor, statuses, args.limit, args.wandb)
     except ExecutorError as exc:  # the spec is fine by now: say which sweep met the cluster
         raise ExecutorError(f"{spec.path}: profile {profile.name}: {exc}") from None
+    # runs an earlier launch submitted that still run or wait: followed as if submitted now
+    submitted = {c.run_id for c in done.cells}
+    live = [c for c in done.plan.select(LIVE) if c.run_id not in submitted]
     if not done.cells:
         print(nothing_left(done.plan.counts(), args.retry, args.rerun_stale))
-        return 0
-    print(f"submitted {len(done.cells)} cells as {len(done.jobs)} {name} jobs (token {done.token})")
-    if args.detach:
-        print(f"detached; progress: python -m harness.status {args.spec} --profile {profile.name}")
-        return 0
+        if args.detach or not live:
+            return 0
+    else:
+        jobs = f"{len(done.jobs)} {name} jobs (token {done.token})"
+        print(f"submitted {len(done.cells)} cells as {jobs}")
+        if args.detach:
+            hint = f"python -m harness.status {args.spec} --profile {profile.name}"
+            print(f"detached; progress: {hint}")
+            return 0
+    if live:
+        print(f"following {len(live)} runs submitted earlier (--detach returns at once)")
+    followed = [*done.cells, *live]
 
     def on_poll() -> None:  # reap local lanes; close runs whose job ended without a word
         executor.wait()
-        settle_cells(done.cells)
+        settle_cells(followed)
 
     states = wait(
-        done.cells,
+        followed,
         done.plan.sweep_dir,
         f"{spec.name}/{profile.name}",
         poll_s=args.poll,
         on_poll=on_poll,
     )
-    failed = [c for c in done.cells if states[c.run_id] == "failed"]
+    failed = [c for c in followed if states[c.run_id] == "failed"]
     for c in failed:
         print(f"{outcome(c)}: {c.cell.label} ({c.run_dir})", file=sys.stderr)
-    ok = len(done.cells) - len(failed)
-    print(f"{ok}/{len(done.cells)} runs done; records under {done.plan.sweep_dir}")
+    ok = len(followed) - len(failed)
+    print(f"{ok}/{len(followed)} runs done; records under {done.plan.sweep_dir}")
     if spec.table is not None:
         show_table(args.spec, profile.name, args.runs_dir)
     return 1 if failed else 0

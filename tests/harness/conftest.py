@@ -1,9 +1,13 @@
-"""Fixtures of the harness tests: the tiny workload's spec, copied specs, a pinned code hash."""
+"""Fixtures of the harness tests: the tiny workload's spec, copied specs, a pinned code hash,
+and the helpers that launch and wait."""
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,6 +82,18 @@ def one_cell_spec(folder: Path, delay: float = 0.0, iters: int = 20) -> Path:
     """A one-cell spec of the tiny workload; ``delay`` seconds per training step."""
     text = ONE_CELL_SPEC.replace("DELAY", str(delay)).replace("ITERS", str(iters))
     return write_spec(folder, text, name="one.yaml")
+
+
+def wait_for(
+    predicate: Callable[[], Any], timeout: float = 180.0, what: str = "", step: float = 0.2
+) -> Any:
+    """Poll ``predicate`` every ``step`` seconds until it returns something true, and return
+    that; fail the test after ``timeout`` seconds, naming ``what`` it waited for."""
+    deadline = time.monotonic() + timeout
+    while not (found := predicate()):
+        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
+        time.sleep(step)
+    return found
 
 
 def launch(*args: str, env: dict[str, str] | None = None, timeout: float = 300, cwd: Path = REPO):

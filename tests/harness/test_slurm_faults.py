@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import pytest
 from harness.plan import PlannedCell, make_plan
 from harness.records.store import read_raw
 from harness.spec import load_spec
-from tests.harness.conftest import REPO, TINY_DIR, write_spec
+from tests.harness.conftest import REPO, TINY_DIR, wait_for, write_spec
 
 pytestmark = pytest.mark.slurm
 HEARTBEAT_S = 5.0  # harness.job.heartbeat.HEARTBEAT_S (not imported: it would import mmengine)
@@ -59,14 +58,6 @@ def accounting() -> bool:
     """Whether sacct answers (slurm/cluster.sh up --accounting)."""
     out = subprocess.run(["sacct", "-n", "-X", "-S", "now-1minutes"], capture_output=True)
     return out.returncode == 0
-
-
-def _wait_for(predicate: Callable[[], Any], timeout: float, what: str, step: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := predicate()):
-        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
-        time.sleep(step)
-    return found
 
 
 class Launcher:
@@ -149,7 +140,7 @@ def _run_folders(runs: Path) -> list[str]:
 
 def _running_job(pc: PlannedCell) -> dict[str, Any]:
     """The first attempt, once training has checkpointed at iteration 10 or later."""
-    _wait_for(lambda: _checkpoint_iter(pc.run_dir) >= 10, 300, "a checkpoint at iteration 10")
+    wait_for(lambda: _checkpoint_iter(pc.run_dir) >= 10, 300, "a checkpoint at iteration 10")
     return _record(pc)["attempts"][0]
 
 
@@ -164,7 +155,7 @@ def test_scontrol_requeue_is_recorded_as_requeued(
     first = _running_job(pc)
     job = first["job_id"]
     subprocess.run(["scontrol", "requeue", job], check=True)
-    closed = _wait_for(lambda: (r := _record(pc))["attempts"][0]["exit"] and r, 120,
+    closed = wait_for(lambda: (r := _record(pc))["attempts"][0]["exit"] and r, 120,
                        "the first attempt to close")  # fmt: skip
     assert closed["attempts"][0]["exit"] == "requeued", closed["attempts"]
     assert closed["status"] in ("queued", "running"), closed  # queued, or already running again
@@ -179,7 +170,7 @@ def test_scontrol_requeue_is_recorded_as_requeued(
     assert requeued["end"] <= resumed["start"] and resumed["resumed_from_iter"] >= 10
     assert rec["status"] == "done" and rec["history"][-1]["iter"] == 150
     assert _run_folders(runs) == [pc.run_dir.name]
-    _wait_for(lambda: not _in_queue(job), 60, "the finished job to leave the queue", step=0.5)
+    wait_for(lambda: not _in_queue(job), 60, "the finished job to leave the queue", step=0.5)
     if accounting():
         assert _sacct_runs(job) == ["REQUEUED", "COMPLETED"]
     if requeued.get("detected"):  # closed from outside: the launcher saw the job pending again
@@ -198,10 +189,10 @@ def test_preemption_signal_inside_a_checkpoint_save(
     runs = tmp_path / "runs"
     launcher = launched(spec)
     pc = _cell(spec, runs)
-    job = _wait_for(lambda: _checkpoint_iter(pc.run_dir) >= 5 and _record(pc)["attempts"], 300,
+    job = wait_for(lambda: _checkpoint_iter(pc.run_dir) >= 5 and _record(pc)["attempts"], 300,
                     "the first checkpoint")[0]["job_id"]  # fmt: skip
     seen = marker.stat().st_mtime_ns
-    _wait_for(lambda: marker.stat().st_mtime_ns != seen, 120, "the next checkpoint save")
+    wait_for(lambda: marker.stat().st_mtime_ns != seen, 120, "the next checkpoint save")
     before = _checkpoint_iter(pc.run_dir)  # the save under way is not written yet
     signalled_at = time.time()
     subprocess.run(["scancel", "--signal=USR2", job], check=True)
@@ -218,7 +209,7 @@ def test_preemption_signal_inside_a_checkpoint_save(
         f"preempted: the job closed its attempt {_t(preempted['end']) - signalled_at:.1f} s after"
     )
     assert _run_folders(runs) == [pc.run_dir.name]
-    _wait_for(lambda: not _in_queue(job), 60, "the finished job to leave the queue", step=0.5)
+    wait_for(lambda: not _in_queue(job), 60, "the finished job to leave the queue", step=0.5)
     if accounting():
         assert _sacct_runs(job) == ["REQUEUED", "COMPLETED"]
 
@@ -231,7 +222,7 @@ def test_scancel_is_recorded_as_cancelled(tmp_path: Path, slurm_cluster: str, la
     job = _running_job(pc)["job_id"]
     cancelled_at = time.time()
     subprocess.run(["scancel", job], check=True)
-    _wait_for(lambda: not _in_queue(job), 120, "SLURM to end the cancelled job", step=0.5)
+    wait_for(lambda: not _in_queue(job), 120, "SLURM to end the cancelled job", step=0.5)
     gone_at = time.time()
     code, out = launcher.wait(120)
     assert code == 1, out
@@ -293,7 +284,7 @@ def test_kill_9_noticed_by_status(tmp_path: Path, slurm_cluster: str, launched) 
     os.kill(first["pid"], signal.SIGKILL)
     killed_at = time.time()
     assert _record(pc)["status"] == "running"  # nobody has looked yet
-    _wait_for(lambda: not _in_queue(first["job_id"]), 60, "SLURM to end the job", step=0.5)
+    wait_for(lambda: not _in_queue(first["job_id"]), 60, "SLURM to end the job", step=0.5)
     shown = subprocess.run(
         [sys.executable, "-m", "harness.status", str(spec), "--runs-dir", str(runs)],
         capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
