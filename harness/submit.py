@@ -1,10 +1,11 @@
 """Carry a plan out: recover lost submissions, close ended runs, submit what is missing.
 
 Everything that writes happens under the sweep folder's lock, in this order: recover pending
-journal entries (``find`` by token), close the attempts whose job ended without closing them
-(cancelled, killed, requeued: ``harness.executors.ended``), replan with live job states, journal
-the submission, submit, journal the job ids. A launcher killed anywhere in between leaves a
-journal from which the next launch knows what was submitted, so no cell is submitted twice.
+journal entries (``Executor.adopt`` by token), close the attempts whose job ended without
+closing them (cancelled, killed, requeued: ``harness.executors.ended``), replan with live job
+states, journal the submission, submit, journal the job ids. A launcher killed anywhere in
+between leaves a journal from which the next launch knows what was submitted, so no cell is
+submitted twice.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from harness.executors import EXECUTORS, Executor, job_alive
 from harness.executors.ended import Settled, settle
 from harness.identity import save_code_files
 from harness.job.payload import JobPayload
-from harness.layout import sweep_dir
+from harness.layout import submitit_dir, sweep_dir
 from harness.plan import Plan, PlannedCell, make_plan
 from harness.spec.model import SweepSpec
 
@@ -84,11 +85,16 @@ def make_synthetic_data(
 
 
 def recover(sweep: Path) -> int:
-    """Resolve pending journal entries (job ids never written); returns how many there were."""
+    """Resolve pending journal entries (job ids never written); returns how many there were.
+
+    Each executor adopts what its dead launcher left (``Executor.adopt``): the jobs that can run
+    their units are journaled as ``recovered``; units without one (``""``) are free, and the
+    launch that recovers them submits them again.
+    """
     pending = journal.read_journal(sweep).pending()
     for sub in pending:
         cls = EXECUTORS.get(sub.executor)
-        found = cls.find(sub.token, len(sub.units)) if cls is not None else []
+        found = cls.adopt(sub.token, sub.units, submitit_dir(sweep)) if cls is not None else []
         if any(found):
             jobs = [j or "" for j in found]
             journal.append(sweep, "recovered", sub.token, jobs=jobs)

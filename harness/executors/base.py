@@ -1,4 +1,4 @@
-"""The executor contract: turn units of runs into jobs, say which jobs live, find lost ones.
+"""The executor contract: turn units of runs into jobs, say which jobs live, adopt lost ones.
 
 A **unit** is what one job runs: one run on SLURM (an array task), several runs one after
 another in a local lane. Every executor goes through submitit and submits :class:`CellJob`.
@@ -84,8 +84,19 @@ class Executor(ABC):
 
     @classmethod
     @abstractmethod
-    def find(cls, token: str, n_units: int) -> list[str | None]:
-        """Job ids of a submission whose ids were never journaled (None: not found)."""
+    def adopt(cls, token: str, units: Sequence[Sequence[str]], folder: Path) -> list[str | None]:
+        """The job of each unit of a submission whose job ids were never journaled (its
+        launcher died submitting), matched to its unit by what identifies the unit, never by
+        position; a job that can run is made to run, one that cannot is ended.
+
+        Args:
+            token: the submission's token.
+            units: run ids per unit, as journaled.
+            folder: submitit's folder, where the submission's pickles are.
+
+        Returns:
+            One entry per unit: its job id, or None (no job: its runs are free).
+        """
 
     def preflight(self) -> None:  # noqa: B027 (optional)
         """Raise ExecutorError when nothing could be submitted now (a cluster that is down), so

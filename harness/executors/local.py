@@ -125,7 +125,10 @@ class LocalExecutor(Executor):
         return {j: _started_here(j) or (j.isdigit() and _live_controller(j)) for j in job_ids}
 
     @classmethod
-    def find(cls, token: str, n_units: int) -> list[str | None]:
+    def adopt(cls, token: str, units: Sequence[Sequence[str]], folder: Path) -> list[str | None]:
+        """By the lane index in each lane's environment (``<token>:<i>``: unit ``i``); a lane
+        runs as soon as it starts, so there is nothing to release or cancel."""
+        n_units = len(units)
         lanes: dict[int, set[str]] = {}
         prefix = f"{ENV_TOKEN}={token}:".encode()
         for pid in (d for d in os.listdir("/proc") if d.isdigit()):

@@ -1,9 +1,11 @@
 """``slurm``: one job array per distinct resource set, through submitit.
 
 Each array task runs one run; ``--array-parallelism`` caps how many tasks of an array run at
-once. Jobs are named ``lors-<token>`` so a launcher that died before journaling the job ids
-finds them again with ``squeue``/``sacct``. Job state comes from ``squeue`` (alive) only: a job
-absent from the queue has ended, and its record says how.
+once. Arrays are submitted held and released once submitit has put every task's pickle in
+place. Jobs are named ``lors-<token>`` so the launch after one that died before journaling the
+job ids finds them again with ``squeue``/``sacct`` and adopts them (``slurm_adopt``). Job state
+comes from ``squeue`` (alive) only: a job absent from the queue has ended, and its record says
+how.
 """
 
 from __future__ import annotations
@@ -20,47 +22,18 @@ import submitit
 
 from harness.errors import ExecutorError
 from harness.executors.base import Executor, JobState, Unit
+from harness.executors.slurm_adopt import adopt
+from harness.executors.slurm_cli import act, command, expand
 from harness.executors.slurm_profile import SlurmProfile
 from harness.job.entry import CellJob
 from harness.job.payload import JobPayload
 
 logger = logging.getLogger(__name__)
-_ARRAY = re.compile(r"^(\d+)_(\d+|\[[^\]]*\])$")
 # squeue states of a job none of whose processes run (waiting to start, or requeued and waiting)
 _WAITING = ("PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "SPECIAL_EXIT", "RESV_DEL_HOLD")
 # sacct states of a job that ended (any other: slurmdbd has not heard of the end yet)
 _FINAL = ("BOOT_FAIL", "CANCELLED", "COMPLETED", "DEADLINE", "FAILED", "NODE_FAIL",
           "OUT_OF_MEMORY", "PREEMPTED", "REVOKED", "TIMEOUT")  # fmt: skip
-
-
-def _run(cmd: list[str], warn: bool = True) -> str | None:
-    """The command's stdout, or None when it failed (logged as a warning when ``warn``)."""
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        if warn:
-            logger.warning("%s failed: %s", cmd[0], exc)
-        return None
-    if out.returncode != 0:
-        if warn:
-            logger.warning("%s failed: %s", " ".join(cmd), out.stderr.strip())
-        return None
-    return out.stdout
-
-
-def _expand(job_id: str) -> list[tuple[int, int]]:
-    """``"12_3"`` -> [(12, 3)]; ``"12_[0-2,5%4]"`` -> [(12, 0), (12, 1), (12, 2), (12, 5)]."""
-    m = _ARRAY.match(job_id.strip())
-    if not m:
-        return []
-    array, tasks = int(m[1]), m[2]
-    if not tasks.startswith("["):
-        return [(array, int(tasks))]
-    out = []
-    for part in tasks.strip("[]").split("%")[0].split(","):
-        lo, _, hi = part.partition("-")
-        out += [(array, i) for i in range(int(lo), int(hi or lo) + 1)]
-    return out
 
 
 class _ScriptWriter(submitit.SlurmExecutor):
@@ -105,7 +78,7 @@ class SlurmExecutor(Executor):
             return bool(self.profile.request_memory)
         if self._nodes_declare_memory is None:
             # sinfo %m: memory per node in MB; 1 means the node declares none (RealMemory unset)
-            out = _run(["sinfo", "-h", "-o", "%m"]) or ""
+            out = command(["sinfo", "-h", "-o", "%m"]) or ""
             sizes = [int(m) for m in re.findall(r"\d+", out)]
             self._nodes_declare_memory = not sizes or max(sizes) > 1
             if not self._nodes_declare_memory:
@@ -160,7 +133,7 @@ class SlurmExecutor(Executor):
     def sbatch_script(self, unit: Unit, token: str, array_size: int) -> str:
         """The sbatch script submitit writes for an array of ``array_size`` units like ``unit``
         (the ``--dry-run`` view and the golden-file test; nothing is submitted, and no SLURM
-        needs to be installed)."""
+        needs to be installed). :meth:`submit` adds ``--hold``, released at once after."""
         from submitit.slurm.slurm import _make_sbatch_string
 
         params = script_parameters(self.folder / "%j", self.parameters(unit, token))
@@ -181,55 +154,56 @@ class SlurmExecutor(Executor):
             else:
                 groups.append([unit])
         ids: list[str] = []
+        arrays: list[str] = []
         for group in groups:
             ex = submitit.AutoExecutor(folder=self.folder / "%j", cluster="slurm")
-            ex.update_parameters(**self.parameters(group[0], token))
+            params = self.parameters(group[0], token)
+            # Held until submitit has moved every task's pickle into place, which it does after
+            # sbatch returns: a launcher killed in between leaves tasks that never ran, for the
+            # next launch to release or cancel (slurm_adopt), not tasks that die at start.
+            extra = params.get("slurm_additional_parameters", {})
+            params["slurm_additional_parameters"] = {**extra, "hold": True}
+            ex.update_parameters(**params)
             try:
                 jobs = ex.map_array(CellJob(), [list(u.payloads) for u in group])
             except Exception as exc:  # submitit raises its own errors for a failed sbatch
                 said = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
                 raise ExecutorError(f"slurm: sbatch failed for {len(group)} runs: {said}") from exc
             ids += [str(j.job_id) for j in jobs]
+            arrays.append(ids[-1].split("_")[0])
+        act(["scontrol", "release"], arrays, f"jobs {','.join(arrays)} stay held")
         return ids
 
     @classmethod
     def alive(cls, job_ids: Collection[str]) -> dict[str, bool]:
-        out = _run(["squeue", "-h", "-r", "-o", "%i"])
+        out = command(["squeue", "-h", "-r", "-o", "%i"])
         if out is None:  # cannot tell: trust the records rather than call every run failed
             return dict.fromkeys(job_ids, True)
-        queued = {(a, i) for line in out.split() for a, i in _expand(line)}
+        queued = {(a, i) for line in out.split() for a, i in expand(line)}
         plain = set(out.split())
-        return {j: j in plain or any(t in queued for t in _expand(j)) for j in job_ids}
+        return {j: j in plain or any(t in queued for t in expand(j)) for j in job_ids}
 
     @classmethod
     def states(cls, job_ids: Collection[str]) -> dict[str, JobState]:
         """From ``squeue`` (running, pending again after a requeue) and, for jobs gone from
         the queue, ``sacct`` (how they ended; nothing without accounting)."""
-        out = _run(["squeue", "-h", "-r", "-o", "%i|%T"])
+        out = command(["squeue", "-h", "-r", "-o", "%i|%T"])
         if out is None:
             return dict.fromkeys(job_ids, JobState("unknown"))
         queue: dict[str, str] = {}
         for line in out.split():
             job, _, state = line.partition("|")
             queue[job] = state
-            queue.update({f"{a}_{i}": state for a, i in _expand(job)})
+            queue.update({f"{a}_{i}": state for a, i in expand(job)})
         found = {j: queue[j] for j in job_ids if j in queue}
         states = {j: JobState("pending" if s in _WAITING else "running") for j, s in found.items()}
         return {**states, **_accounted([j for j in job_ids if j not in found])}
 
     @classmethod
-    def find(cls, token: str, n_units: int) -> list[str | None]:
-        name = f"lors-{token}"
-        tasks: set[tuple[int, int]] = set()
-        queue = _run(["squeue", "-h", "-r", f"--name={name}", "-o", "%i"]) or ""
-        acct = _run(
-            ["sacct", "-n", "-X", "-P", f"--name={name}", "-S", "now-14days", "-o", "JobID"]
-        )
-        for line in (queue + "\n" + (acct or "")).split():
-            tasks.update(_expand(line))
-        ordered = [f"{a}_{i}" for a, i in sorted(tasks)]
-        found: list[str | None] = [*ordered[:n_units]]
-        return found + [None] * (n_units - len(found))
+    def adopt(cls, token: str, units: Sequence[Sequence[str]], folder: Path) -> list[str | None]:
+        """By the runs each found task's pickle holds; held tasks released, tasks without a
+        pickle cancelled (``harness.executors.slurm_adopt``)."""
+        return adopt(token, units, folder)
 
 
 def _utc(sacct_time: str) -> str | None:
@@ -249,7 +223,7 @@ def _accounted(job_ids: Sequence[str]) -> dict[str, JobState]:
         return out
     fields = "JobID,State,End,ExitCode"
     # without accounting sacct fails on every call: that is expected, not worth a warning
-    table = _run(["sacct", "-n", "-P", "-j", ",".join(job_ids), "-o", fields], warn=False) or ""
+    table = command(["sacct", "-n", "-P", "-j", ",".join(job_ids), "-o", fields], warn=False) or ""
     rows: dict[str, list[list[str]]] = {}
     for line in table.splitlines():
         cols = line.split("|")

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ProfileError
-from harness.executors.slurm import SlurmExecutor, _expand
+from harness.executors.slurm import SlurmExecutor
+from harness.executors.slurm_cli import expand
 from harness.executors.slurm_profile import SlurmProfile, load_slurm_profile
 from harness.job.payload import JobPayload
 from harness.spec.model import Resources
@@ -91,4 +92,4 @@ def test_units_group_equal_resources_contiguously() -> None:
     ],
 )
 def test_array_ids(job_id: str, tasks: list[tuple[int, int]]) -> None:
-    assert _expand(job_id) == tasks
+    assert expand(job_id) == tasks
