@@ -30,7 +30,6 @@ os.environ.setdefault("LORS_CODE_HASH", "bench-code")  # no source walk: the sam
 
 import optuna  # noqa: E402
 
-from harness.executors.base import Unit  # noqa: E402
 from harness.executors.debug import DebugExecutor  # noqa: E402
 from harness.identity import code_version  # noqa: E402
 from harness.job.payload import JobPayload  # noqa: E402
@@ -82,15 +81,8 @@ def noop_job(payloads: Sequence[JobPayload]) -> list[str]:
 class NoopExecutor(DebugExecutor):
     """The debug executor, running :func:`noop_job` instead of the training job."""
 
-    def submit(self, units: Sequence[Unit], token: str) -> list[str]:
-        ex = self._submitit()
-        ids = []
-        for unit in units:
-            ex.update_parameters(timeout_min=unit.resources.timeout_min, name=f"lors-{token}")
-            job = ex.submit(noop_job, list(unit.payloads))
-            job.result()
-            ids.append(str(job.job_id))
-        return ids
+    def run_unit(self, payloads: Sequence[JobPayload]) -> list[str]:
+        return noop_job(payloads)
 
 
 def spec_file(folder: Path, sampler: str) -> Path:

@@ -10,6 +10,7 @@ submitted twice.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -117,6 +118,24 @@ def settle_cells(cells: Sequence[PlannedCell]) -> list[Settled]:
     return settled
 
 
+def _resolved(path: Path) -> str:
+    """An absolute path without links (a search resolves the same two paths for every trial)."""
+    return _resolved_in(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved_in(path: Path, cwd: str) -> str:
+    return str(path.resolve())
+
+
+def _under(path: Path, root: Path) -> str:
+    """``path`` resolved, through its root's cached resolution when it lies under it."""
+    try:
+        return str(Path(_resolved(root)) / path.relative_to(root))
+    except ValueError:
+        return str(path.resolve())
+
+
 def payload(
     plan: Plan,
     pc: PlannedCell,
@@ -134,9 +153,9 @@ def payload(
         coords=dict(pc.cell.coords),
         seed=pc.cell.seed,
         run_id=pc.run_id,
-        run_dir=str(pc.run_dir.resolve()),
-        runs_root=str(plan.runs_root.resolve()),
-        base=str(base.resolve()),
+        run_dir=_under(pc.run_dir, plan.runs_root),
+        runs_root=_resolved(plan.runs_root),
+        base=_resolved(base),
         overrides=dict(pc.overrides),
         resources=pc.cell.resources,
         data_manifest=pc.data_manifest,

@@ -1,7 +1,8 @@
 """The executor contract: turn units of runs into jobs, say which jobs live, adopt lost ones.
 
 A **unit** is what one job runs: one run on SLURM (an array task), several runs one after
-another in a local lane. Every executor goes through submitit and submits :class:`CellJob`.
+another in a local lane. Every executor runs :class:`CellJob`: local lanes and SLURM arrays
+through submitit, the debug executor by calling it in the launcher.
 """
 
 from __future__ import annotations

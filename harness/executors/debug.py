@@ -1,36 +1,55 @@
-"""``debug``: every run in this process, one after another, while ``submit`` returns."""
+"""``debug``: every run in this process, one after another, while ``submit`` returns.
+
+The unit's job (:class:`CellJob`, what a local lane or an array task runs) is called directly:
+no pickle, no subprocess, no per-job log files. submitit's own debug executor would add a copy
+of the whole environment and two log handlers per job, which is most of a search trial's cost
+when nothing is trained. The job still sees a submitit job environment (its id in the attempt).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import os
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-
-import submitit
 
 from harness.executors.base import Executor, Unit
 from harness.job.entry import CellJob
+from harness.job.payload import JobPayload
+
+# the variable submitit's JobEnvironment reads to name a debug job
+_JOB_ID = "SUBMITIT_DEBUG_JOB_ID"
+
+
+@contextmanager
+def _job_environment(job_id: str) -> Iterator[None]:
+    previous = os.environ.get(_JOB_ID)
+    os.environ[_JOB_ID] = job_id
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(_JOB_ID, None)
+        else:
+            os.environ[_JOB_ID] = previous
 
 
 class DebugExecutor(Executor):
-    """Runs units in process through submitit's debug executor (no parallelism, no requeue)."""
+    """Runs units in process (no parallelism, no requeue); job ids are ``<token>-<unit>``."""
 
     name = "debug"
-    _ex: submitit.AutoExecutor | None = None
 
-    def _submitit(self) -> submitit.AutoExecutor:
-        """submitit's debug executor, made once (a search submits a trial at a time)."""
-        if self._ex is None:
-            self._ex = submitit.AutoExecutor(folder=self.folder / "%j", cluster="debug")
-        return self._ex
+    def run_unit(self, payloads: Sequence[JobPayload]) -> list[str]:
+        """What one job runs: :class:`CellJob` (``run_cell`` records failures, never raises)."""
+        return CellJob()(payloads)
 
     def submit(self, units: Sequence[Unit], token: str) -> list[str]:
-        ex = self._submitit()
         ids = []
-        for unit in units:
-            ex.update_parameters(timeout_min=unit.resources.timeout_min, name=f"lors-{token}")
-            job = ex.submit(CellJob(), list(unit.payloads))
-            job.result()  # the debug executor runs the job here; run_cell never raises
-            ids.append(str(job.job_id))
+        for i, unit in enumerate(units):
+            job_id = f"{token}-{i}"
+            with _job_environment(job_id):
+                self.run_unit(list(unit.payloads))
+            ids.append(job_id)
         return ids
 
     @classmethod

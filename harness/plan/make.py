@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from harness.errors import RecordError
 from harness.gcpause import gc_paused
 from harness.identity import CodeVersion, ResolvedCell, code_version, resolve_cells
 from harness.journal import JournalState, read_journal
 from harness.layout import run_folder_name, sweep_dir
 from harness.records.match import Match, match_cell
-from harness.records.record import RunRecord
+from harness.records.record import RunRecord, read_run_record
 from harness.records.schema import PLAN_STATUSES, REQUEUE_EXITS, VANISHED_EXITS
 from harness.records.store import scan_sweep
 from harness.spec.expand import label_slug
@@ -172,6 +173,24 @@ def _liveness(
     return alive(wanted) if wanted else {}
 
 
+def _reread_if_ended(m: Match, alive: Mapping[str, bool]) -> Match:
+    """A record read as running or queued whose job is now said to have ended, read again.
+
+    The record was read before the executor was asked; a job that wrote its final record and
+    exited in between would otherwise look vanished, and be resubmitted for nothing.
+    """
+    record = m.current
+    if record is None or record.path is None or record.status not in ("running", "queued"):
+        return m
+    if all(alive.get(j, True) for j in _candidate_jobs(record, None)):
+        return m
+    try:
+        fresh = read_run_record(record.path)
+    except RecordError:
+        return m
+    return m if fresh is None else replace(m, current=fresh)
+
+
 def _planned(
     rc: ResolvedCell,
     m: Match,
@@ -254,6 +273,8 @@ def make_plan(
             for rc in resolved
         ]
         live = _liveness(alive, pairs, journal)
+        if live is not None:
+            pairs = [(rc, _reread_if_ended(m, live)) for rc, m in pairs]
         planned = [_planned(rc, m, folder, journal, live) for rc, m in pairs]
         _warn_same_config(planned)
         return Plan(spec, prof, runs_root, folder, tuple(planned), code, manifest.digest)

@@ -9,7 +9,7 @@ import fcntl
 import json
 import math
 import os
-import tempfile
+import threading
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -83,19 +83,39 @@ def read_raw(path: Path) -> Any:
 def write_record(path: Path, record: Mapping[str, Any]) -> None:
     """Write a record atomically: a temp file in the same folder, fsync, then ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = _finite(dict(record))
-    body["updated"] = now_iso()
-    fd, tmp = tempfile.mkstemp(prefix=".record-", suffix=".tmp", dir=path.parent)
+    text = dumps({**record, "updated": now_iso()})
+    # one temp name per writing thread: a job's heartbeat and its main thread write in turn
+    tmp = path.parent / f".record-{os.getpid()}-{threading.get_ident()}.tmp"
     try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(body, fh, indent=1, sort_keys=False, default=str, allow_nan=False)
-            fh.write("\n")
+        with open(tmp, "wb") as fh:
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def dumps(record: Mapping[str, Any]) -> bytes:
+    """A record as indented JSON bytes (ending in a newline); NaN and infinities as null.
+
+    orjson writes it (a record is written at every evaluation and heartbeat); what orjson
+    refuses (an integer beyond 64 bits) goes through the stdlib with the same rules.
+    """
+    try:
+        return orjson.dumps(record, default=_plain, option=_ORJSON) + b"\n"
+    except (orjson.JSONEncodeError, TypeError):
+        text = json.dumps(_finite(dict(record)), indent=2, default=_plain, allow_nan=False)
+        return text.encode() + b"\n"
+
+
+_ORJSON = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+
+
+def _plain(value: Any) -> Any:
+    """What JSON has no type for: a mapping as a dict (checked for NaN as any), else its text."""
+    return _finite(dict(value)) if isinstance(value, Mapping) else str(value)
 
 
 def _finite(value: Any) -> Any:
@@ -114,15 +134,20 @@ def scan_sweep(sweep: Path, slugs: Collection[str] | None = None) -> dict[str, d
     of ``slugs`` when given: a search plans two cells in a folder of thousands of runs)."""
     out: dict[str, dict[str, Path]] = {}
     try:
-        entries = list(os.scandir(sweep))
+        names = os.listdir(sweep)
     except FileNotFoundError:
         return out
-    for entry in entries:
-        if slugs is not None and entry.name.rpartition("-")[0] not in slugs:
+    if slugs is not None:
+        # a C-level prefix test first: the folder of a search holds a run per trial
+        prefixes = tuple(f"{slug}-" for slug in slugs)
+        names = [n for n in names if n.startswith(prefixes)] if prefixes else []
+    for name in names:
+        parsed = parse_run_folder(name)
+        if parsed is None or (slugs is not None and parsed[0] not in slugs):
             continue
-        parsed = parse_run_folder(entry.name)
-        if parsed and entry.is_dir():
-            out.setdefault(parsed[0], {})[parsed[1]] = Path(entry.path)
+        path = sweep / name
+        if path.is_dir():
+            out.setdefault(parsed[0], {})[parsed[1]] = path
     return out
 
 

@@ -72,6 +72,27 @@ def test_new_then_statuses_from_records(tmp_path: Path, tiny_spec: Path) -> None
     assert _tree(runs) == before
 
 
+def test_run_that_ends_while_the_plan_asks_its_job_is_not_vanished(
+    tmp_path: Path, tiny_spec: Path
+) -> None:
+    """The plan reads a record as running, then asks the executor: a job that wrote its final
+    record and exited in between is done, not vanished (else a search resubmits it)."""
+    spec = load_spec(tiny_spec)
+    runs = tmp_path / "runs"
+    a, b = make_plan(spec, "smoke", runs).cells
+    _record(a, "running", job="7")
+    _record(b, "running", job="8")
+
+    def ended_meanwhile(jobs: set[str]) -> dict[str, bool]:
+        _record(a, "done", job="7")  # job 7 finished after the scan, before this answer
+        return dict.fromkeys(jobs, False)
+
+    plan = make_plan(spec, "smoke", runs, alive=ended_meanwhile)
+    assert [c.status for c in plan.cells] == ["done", "failed"]
+    assert plan.cells[0].record is not None and plan.cells[0].record.status == "done"
+    assert "ended while the run was running" in plan.cells[1].note
+
+
 def test_queued_from_journal_and_vanished_before_start(tmp_path: Path, tiny_spec: Path) -> None:
     spec = load_spec(tiny_spec)
     runs = tmp_path / "runs"

@@ -22,6 +22,8 @@ from optuna.storages.journal import JournalFileBackend
 
 from harness.executors import make_executor
 from harness.identity import profile_config
+from harness.journal import read_journal
+from harness.layout import submitit_dir
 from harness.search.book import Book
 from harness.search.budget import decoder_budget
 from harness.search.controller import Controller
@@ -59,9 +61,24 @@ def _records(runs: Path) -> list[dict]:
 
 
 def _submissions(runs: Path) -> list[str]:
-    lines = (runs / "tiny-search" / "smoke" / ".journal.jsonl").read_text().splitlines()
-    entries = [json.loads(line) for line in lines]
-    return [rid for e in entries if e["event"] == "submitting" for u in e["units"] for rid in u]
+    """The run ids of every unit that reached the local executor as a lane.
+
+    A kill between journaling ``submitting`` and starting the lane leaves a unit that never ran;
+    recovery finds no lane for it and frees it, so the same run is rightly journaled again. Such
+    a unit must have left no lane log (the lane's shell creates it as it starts): otherwise a
+    lane recovery missed ran, and its run could train twice.
+    """
+    sweep = runs / "tiny-search" / "smoke"
+    ran = []
+    for sub in read_journal(sweep).submissions:
+        jobs = sub.jobs or [""] * len(sub.units)
+        for i, (unit, job) in enumerate(zip(sub.units, jobs, strict=True)):
+            lane_log = submitit_dir(sweep) / "lanes" / f"{sub.token}-{i}.log"
+            if job:
+                ran.extend(unit)
+            else:
+                assert not lane_log.exists(), f"unit {i} of {sub.token} ran but was freed"
+    return ran
 
 
 def _check_nothing_twice(runs: Path, trials: int) -> None:
@@ -75,7 +92,7 @@ def _check_nothing_twice(runs: Path, trials: int) -> None:
     assert len(records) == len(configs)  # one run per distinct config, however many trials
     assert all(len(r["attempts"]) == 1 and r["status"] == "done" for r in records)
     submitted = _submissions(runs)
-    assert sorted(submitted) == sorted(r["run_id"] for r in records)  # each submitted once
+    assert sorted(submitted) == sorted(r["run_id"] for r in records)  # each run by one lane
     for r in records:
         assert r["search"]["study"] == STUDY and isinstance(r["search"]["trial"], int)
 
