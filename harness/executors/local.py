@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import submitit
 
 from harness.executors.base import Executor, Unit
-from harness.job.entry import CellJob
+from harness.job.entry import SIGNAL_DELAY_ENV, CellJob
 from harness.job.payload import JobPayload
 from harness.spec.model import Resources
 
@@ -91,9 +91,12 @@ class LocalExecutor(Executor):
         ex = submitit.LocalExecutor(folder=self.folder / "%j")
         ids = []
         previous = os.environ.get(ENV_TOKEN)
+        previous_delay = os.environ.get(SIGNAL_DELAY_ENV)
         try:
             for i, unit in enumerate(units):
                 os.environ[ENV_TOKEN] = f"{token}:{i}"  # inherited by the lane's processes
+                delay = max(30, min(120, unit.resources.timeout_min * 6))
+                os.environ[SIGNAL_DELAY_ENV] = str(delay)
                 log = self.folder / "lanes" / f"{token}-{i}.log"
                 log.parent.mkdir(parents=True, exist_ok=True)
                 ex.update_parameters(
@@ -101,7 +104,7 @@ class LocalExecutor(Executor):
                     gpus_per_node=unit.resources.gpus,
                     tasks_per_node=max(1, unit.resources.gpus),
                     # the checkpoint-and-requeue signal, a tenth of the limit before it ends
-                    signal_delay_s=max(30, min(120, unit.resources.timeout_min * 6)),
+                    signal_delay_s=delay,
                     # The lane outlives the launcher: it must not hold the launcher's output
                     # (a caller reading it would wait for the lane), nor die with its terminal.
                     setup=["trap '' HUP INT", f"exec </dev/null >>{shlex.quote(str(log))} 2>&1"],
@@ -111,10 +114,11 @@ class LocalExecutor(Executor):
                 ids.append(str(job.job_id))
                 LocalExecutor._spawned[str(job.job_id)] = getattr(job, "_process", None)
         finally:
-            if previous is None:
-                os.environ.pop(ENV_TOKEN, None)
-            else:
-                os.environ[ENV_TOKEN] = previous
+            for name, value in ((ENV_TOKEN, previous), (SIGNAL_DELAY_ENV, previous_delay)):
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         return ids
 
     def wait(self) -> None:

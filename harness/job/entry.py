@@ -9,8 +9,9 @@ one from its last checkpoint in the run folder.
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import submitit
@@ -18,6 +19,30 @@ import submitit
 from harness.job.payload import JobPayload
 
 logger = logging.getLogger(__name__)
+
+
+#: Seconds before the time limit at which the executor signals a job (it sets this variable in
+#: the job's environment; SLURM exports the submitting environment to the job).
+SIGNAL_DELAY_ENV = "LORS_SIGNAL_DELAY_S"
+# The job's clock starts after the interpreter and imports are up, later than the scheduler's.
+_START_SLACK_S = 60.0
+
+
+def interrupt_cause(elapsed_s: float, limit_s: float, env: Mapping[str, str] | None = None) -> str:
+    """``timeout`` when the checkpoint signal came in the window before the time limit, else
+    ``preempted``.
+
+    SLURM's projected end (``SLURM_JOB_END_TIME``) decides where the job has one; otherwise the
+    time this job has run, against the limit less the signal delay the executor stated (a
+    4-minute limit signalled 30 s early is a timeout after about 3.5 minutes, a preemption
+    before). Without a stated delay, 4 minutes are assumed.
+    """
+    env = os.environ if env is None else env
+    delay = float(env.get(SIGNAL_DELAY_ENV) or 240)
+    end = env.get("SLURM_JOB_END_TIME")
+    if end and end.isdigit():
+        return "timeout" if int(end) - time.time() <= delay + _START_SLACK_S else "preempted"
+    return "timeout" if elapsed_s >= limit_s - delay - _START_SLACK_S else "preempted"
 
 
 class CellJob(submitit.helpers.Checkpointable):
@@ -37,9 +62,7 @@ class CellJob(submitit.helpers.Checkpointable):
         from harness.job.run import interrupt_current
 
         timeout_s = max(p.resources.timeout_min for p in payloads) * 60 if payloads else 0
-        elapsed = time.monotonic() - self.started
-        # The timeout signal comes at most a few minutes before the limit; earlier ones preempt.
-        interrupt_current("timeout" if elapsed >= timeout_s - 300 else "preempted")
+        interrupt_current(interrupt_cause(time.monotonic() - self.started, timeout_s))
         return submitit.helpers.DelayedSubmission(CellJob(), payloads)
 
     def __repr__(self) -> str:

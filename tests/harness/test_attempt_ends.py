@@ -159,3 +159,29 @@ def test_settle_leaves_records_of_live_jobs_alone(tmp_path: Path) -> None:
     assert settled.cause == "killed" and _raw(path)["attempts"][0]["exit"] == "killed"
     assert _raw(tmp_path / "b" / "record.json")["status"] == "done"
     assert json.dumps(_raw(path))  # still a valid record
+
+
+CAUSES = [
+    # (elapsed s, limit s, environment, cause)
+    (100, 240, {"LORS_SIGNAL_DELAY_S": "30"}, "preempted"),  # 4-minute limit, early signal
+    (200, 240, {"LORS_SIGNAL_DELAY_S": "30"}, "timeout"),  # the signal 30 s before the limit
+    (100, 240, {}, "timeout"),  # no stated delay: 4 minutes assumed, as before
+    (300, 3600, {"LORS_SIGNAL_DELAY_S": "120"}, "preempted"),
+    (3470, 3600, {"LORS_SIGNAL_DELAY_S": "120"}, "timeout"),
+    (5, 240, {"SLURM_JOB_END_TIME": "{now+30}", "LORS_SIGNAL_DELAY_S": "30"}, "timeout"),
+    (5, 240, {"SLURM_JOB_END_TIME": "{now+200}", "LORS_SIGNAL_DELAY_S": "30"}, "preempted"),
+]
+
+
+@pytest.mark.parametrize(("elapsed", "limit", "env", "cause"), CAUSES)
+def test_a_checkpoint_signal_is_a_timeout_only_near_the_limit(
+    elapsed: float, limit: float, env: dict[str, str], cause: str
+) -> None:
+    """A preemption of a job with a short limit (timeout_min <= 5) is a preemption, not a
+    timeout; SLURM's projected end decides where the job has one."""
+    from harness.job.entry import interrupt_cause
+
+    now = int(time.time())
+    env = {k: v.replace("{now+30}", str(now + 30)).replace("{now+200}", str(now + 200))
+           for k, v in env.items()}  # fmt: skip
+    assert interrupt_cause(elapsed, limit, env) == cause

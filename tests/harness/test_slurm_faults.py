@@ -34,7 +34,7 @@ default_profile: smoke
 profiles:
   smoke:
     overrides: {OVERRIDES}
-    resources: {gpus: 0, cpus: 1, mem_gb: 2, timeout_min: 10}
+    resources: {gpus: 0, cpus: 1, mem_gb: 2, timeout_min: LIMIT}
 axes:
   axis: hidden
   key: model.hidden
@@ -43,7 +43,12 @@ axes:
 
 
 def _spec(
-    folder: Path, delay: float, iters: int, base: str = "tiny_config.py", **model: Any
+    folder: Path,
+    delay: float,
+    iters: int,
+    base: str = "tiny_config.py",
+    limit_min: int = 10,
+    **model: Any,
 ) -> Path:
     overrides = {"model.step_delay_s": delay, "train_cfg.max_iters": iters}
     overrides |= {f"model.{k}": v for k, v in model.items()}
@@ -51,6 +56,7 @@ def _spec(
         f"{k}: {v!r}" if isinstance(v, str) else f"{k}: {v}" for k, v in overrides.items()
     )
     text = SPEC.replace("OVERRIDES", body).replace("BASE", str(TINY_DIR / base))
+    text = text.replace("LIMIT", str(limit_min))
     return write_spec(folder, text, name="faults.yaml")
 
 
@@ -295,3 +301,27 @@ def test_kill_9_noticed_by_status(tmp_path: Path, slurm_cluster: str, launched) 
     assert " killed " in row, shown.stdout
     assert f"1. slurm:{first['job_id']} on " in shown.stdout and ": killed (" in shown.stdout
     print(f"killed: harness.status closed it {_t(attempt['detected']) - killed_at:.1f} s after")
+
+
+def test_preemption_of_a_job_with_a_short_limit_is_a_preemption(
+    tmp_path: Path, slurm_cluster: str, launched
+) -> None:
+    """A 5-minute limit, submitit's preemption signal 15 s in: the attempt is ``preempted`` (the
+    timeout signal comes 120 s before the limit: slurm/profiles/default.yaml), and resumes."""
+    spec = _spec(tmp_path, 0.25, 60, limit_min=5)
+    runs = tmp_path / "runs"
+    launcher = launched(spec)
+    pc = _cell(spec, runs)
+    job = wait_for(lambda: _checkpoint_iter(pc.run_dir) >= 5 and _record(pc)["attempts"], 300,
+                    "the first checkpoint")[0]["job_id"]  # fmt: skip
+    subprocess.run(["scancel", "--signal=USR2", job], check=True)
+    code, out = launcher.wait(600)
+    assert code == 0 and not re.search(r"failed:|[1-9] failed", out), out
+    rec = _record(pc)
+    preempted, resumed = rec["attempts"]
+    assert preempted["exit"] == "preempted" and resumed["exit"] == "completed", rec["attempts"]
+    assert preempted["job_id"] == resumed["job_id"] == job
+    assert rec["status"] == "done" and rec["history"][-1]["iter"] == 60
+    wait_for(lambda: not _in_queue(job), 60, "the finished job to leave the queue", step=0.5)
+    if accounting():
+        assert _sacct_runs(job) == ["REQUEUED", "COMPLETED"]
