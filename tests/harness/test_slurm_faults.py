@@ -186,6 +186,21 @@ def test_scontrol_requeue_is_recorded_as_requeued(
     assert {d.name.rsplit("-", 1)[1] for d in offline} == {pc.run_id}  # one W&B run, resumed
 
 
+def preempted_then_done(
+    launcher: Launcher, pc: PlannedCell, job: str, iters: int
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """After a preemption signal: the launcher exits 0, the first attempt is ``preempted``, the
+    same job ran again to ``completed`` and trained to ``iters``; (record, both attempts)."""
+    code, out = launcher.wait(600)
+    assert code == 0 and not re.search(r"failed:|[1-9] failed", out), out
+    rec = _record(pc)
+    preempted, resumed = rec["attempts"]
+    assert preempted["exit"] == "preempted" and resumed["exit"] == "completed", rec["attempts"]
+    assert preempted["job_id"] == resumed["job_id"] == job
+    assert rec["status"] == "done" and rec["history"][-1]["iter"] == iters
+    return rec, preempted, resumed
+
+
 def test_preemption_signal_inside_a_checkpoint_save(
     tmp_path: Path, slurm_cluster: str, launched
 ) -> None:
@@ -202,15 +217,9 @@ def test_preemption_signal_inside_a_checkpoint_save(
     before = _checkpoint_iter(pc.run_dir)  # the save under way is not written yet
     signalled_at = time.time()
     subprocess.run(["scancel", "--signal=USR2", job], check=True)
-    code, out = launcher.wait(600)
-    assert code == 0 and not re.search(r"failed:|[1-9] failed", out), out
-    rec = _record(pc)
-    preempted, resumed = rec["attempts"]
-    assert preempted["exit"] == "preempted" and resumed["exit"] == "completed", rec["attempts"]
-    assert preempted["job_id"] == resumed["job_id"] == job
+    rec, preempted, resumed = preempted_then_done(launcher, pc, job, 40)
     # the save the signal landed in never finished: the next attempt resumed from the one before
     assert resumed["resumed_from_iter"] == before, (before, rec["attempts"])
-    assert rec["status"] == "done" and rec["history"][-1]["iter"] == 40
     print(
         f"preempted: the job closed its attempt {_t(preempted['end']) - signalled_at:.1f} s after"
     )
@@ -301,27 +310,3 @@ def test_kill_9_noticed_by_status(tmp_path: Path, slurm_cluster: str, launched) 
     assert " killed " in row, shown.stdout
     assert f"1. slurm:{first['job_id']} on " in shown.stdout and ": killed (" in shown.stdout
     print(f"killed: harness.status closed it {_t(attempt['detected']) - killed_at:.1f} s after")
-
-
-def test_preemption_of_a_job_with_a_short_limit_is_a_preemption(
-    tmp_path: Path, slurm_cluster: str, launched
-) -> None:
-    """A 5-minute limit, submitit's preemption signal 15 s in: the attempt is ``preempted`` (the
-    timeout signal comes 120 s before the limit: slurm/profiles/default.yaml), and resumes."""
-    spec = _spec(tmp_path, 0.25, 60, limit_min=5)
-    runs = tmp_path / "runs"
-    launcher = launched(spec)
-    pc = _cell(spec, runs)
-    job = wait_for(lambda: _checkpoint_iter(pc.run_dir) >= 5 and _record(pc)["attempts"], 300,
-                    "the first checkpoint")[0]["job_id"]  # fmt: skip
-    subprocess.run(["scancel", "--signal=USR2", job], check=True)
-    code, out = launcher.wait(600)
-    assert code == 0 and not re.search(r"failed:|[1-9] failed", out), out
-    rec = _record(pc)
-    preempted, resumed = rec["attempts"]
-    assert preempted["exit"] == "preempted" and resumed["exit"] == "completed", rec["attempts"]
-    assert preempted["job_id"] == resumed["job_id"] == job
-    assert rec["status"] == "done" and rec["history"][-1]["iter"] == 60
-    wait_for(lambda: not _in_queue(job), 60, "the finished job to leave the queue", step=0.5)
-    if accounting():
-        assert _sacct_runs(job) == ["REQUEUED", "COMPLETED"]
