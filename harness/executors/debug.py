@@ -8,30 +8,16 @@ when nothing is trained. The job still sees a submitit job environment (its id i
 
 from __future__ import annotations
 
-import os
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from harness.executors.base import Executor, Unit
+from harness.executors.environment import job_environment
 from harness.job.entry import CellJob
 from harness.job.payload import JobPayload
 
 # the variable submitit's JobEnvironment reads to name a debug job
 _JOB_ID = "SUBMITIT_DEBUG_JOB_ID"
-
-
-@contextmanager
-def _job_environment(job_id: str) -> Iterator[None]:
-    previous = os.environ.get(_JOB_ID)
-    os.environ[_JOB_ID] = job_id
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(_JOB_ID, None)
-        else:
-            os.environ[_JOB_ID] = previous
 
 
 class DebugExecutor(Executor):
@@ -47,7 +33,7 @@ class DebugExecutor(Executor):
         ids = []
         for i, unit in enumerate(units):
             job_id = f"{token}-{i}"
-            with _job_environment(job_id):
+            with job_environment({_JOB_ID: job_id}):
                 self.run_unit(list(unit.payloads))
             ids.append(job_id)
         return ids

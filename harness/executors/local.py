@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import submitit
 
 from harness.executors.base import Executor, Unit
+from harness.executors.environment import job_environment
 from harness.job.entry import SIGNAL_DELAY_ENV, CellJob
 from harness.job.payload import JobPayload
 from harness.spec.model import Resources
@@ -90,35 +91,26 @@ class LocalExecutor(Executor):
     def submit(self, units: Sequence[Unit], token: str) -> list[str]:
         ex = submitit.LocalExecutor(folder=self.folder / "%j")
         ids = []
-        previous = os.environ.get(ENV_TOKEN)
-        previous_delay = os.environ.get(SIGNAL_DELAY_ENV)
-        try:
-            for i, unit in enumerate(units):
-                os.environ[ENV_TOKEN] = f"{token}:{i}"  # inherited by the lane's processes
-                delay = max(30, min(120, unit.resources.timeout_min * 6))
-                os.environ[SIGNAL_DELAY_ENV] = str(delay)
-                log = self.folder / "lanes" / f"{token}-{i}.log"
-                log.parent.mkdir(parents=True, exist_ok=True)
-                ex.update_parameters(
-                    timeout_min=unit.resources.timeout_min,
-                    gpus_per_node=unit.resources.gpus,
-                    tasks_per_node=max(1, unit.resources.gpus),
-                    # the checkpoint-and-requeue signal, a tenth of the limit before it ends
-                    signal_delay_s=delay,
-                    # The lane outlives the launcher: it must not hold the launcher's output
-                    # (a caller reading it would wait for the lane), nor die with its terminal.
-                    setup=["trap '' HUP INT", f"exec </dev/null >>{shlex.quote(str(log))} 2>&1"],
-                )
+        for i, unit in enumerate(units):
+            delay = max(30, min(120, unit.resources.timeout_min * 6))
+            log = self.folder / "lanes" / f"{token}-{i}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            ex.update_parameters(
+                timeout_min=unit.resources.timeout_min,
+                gpus_per_node=unit.resources.gpus,
+                tasks_per_node=max(1, unit.resources.gpus),
+                # the checkpoint-and-requeue signal, a tenth of the limit before it ends
+                signal_delay_s=delay,
+                # The lane outlives the launcher: it must not hold the launcher's output
+                # (a caller reading it would wait for the lane), nor die with its terminal.
+                setup=["trap '' HUP INT", f"exec </dev/null >>{shlex.quote(str(log))} 2>&1"],
+            )
+            # the lane's processes inherit the token (how a lost lane is found) and the delay
+            with job_environment({ENV_TOKEN: f"{token}:{i}", SIGNAL_DELAY_ENV: str(delay)}):
                 job = ex.submit(CellJob(), list(unit.payloads))
-                self._jobs.append(job)
-                ids.append(str(job.job_id))
-                LocalExecutor._spawned[str(job.job_id)] = getattr(job, "_process", None)
-        finally:
-            for name, value in ((ENV_TOKEN, previous), (SIGNAL_DELAY_ENV, previous_delay)):
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+            self._jobs.append(job)
+            ids.append(str(job.job_id))
+            LocalExecutor._spawned[str(job.job_id)] = getattr(job, "_process", None)
         return ids
 
     def wait(self) -> None:

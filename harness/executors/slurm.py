@@ -11,7 +11,6 @@ how.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import subprocess
 from collections.abc import Collection, Sequence
@@ -23,6 +22,7 @@ import submitit
 
 from harness.errors import ExecutorError
 from harness.executors.base import Executor, JobState, Unit
+from harness.executors.environment import job_environment
 from harness.executors.slurm_adopt import adopt
 from harness.executors.slurm_cli import act, command, expand
 from harness.executors.slurm_profile import SlurmProfile
@@ -165,18 +165,13 @@ class SlurmExecutor(Executor):
             extra = params.get("slurm_additional_parameters", {})
             params["slurm_additional_parameters"] = {**extra, "hold": True}
             ex.update_parameters(**params)
-            previous = os.environ.get(SIGNAL_DELAY_ENV)
-            os.environ[SIGNAL_DELAY_ENV] = str(self.profile.signal_delay_s)  # sbatch exports it
             try:
-                jobs = ex.map_array(CellJob(), [list(u.payloads) for u in group])
+                # sbatch exports the submitting environment to the job
+                with job_environment({SIGNAL_DELAY_ENV: str(self.profile.signal_delay_s)}):
+                    jobs = ex.map_array(CellJob(), [list(u.payloads) for u in group])
             except Exception as exc:  # submitit raises its own errors for a failed sbatch
                 said = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
                 raise ExecutorError(f"slurm: sbatch failed for {len(group)} runs: {said}") from exc
-            finally:
-                if previous is None:
-                    os.environ.pop(SIGNAL_DELAY_ENV, None)
-                else:
-                    os.environ[SIGNAL_DELAY_ENV] = previous
             ids += [str(j.job_id) for j in jobs]
             arrays.append(ids[-1].split("_")[0])
         act(["scontrol", "release"], arrays, f"jobs {','.join(arrays)} stay held")

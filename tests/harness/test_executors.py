@@ -29,6 +29,7 @@ axes:
   key: model.hidden
   values: [3, 5]
 """
+LAUNCHERS_JOB = {"SLURM_JOB_ID": "4242", "SLURM_PROCID": "3", "MASTER_PORT": "12345", "RANK": "3"}
 EXECUTORS = ["debug", "local", pytest.param("slurm", marks=pytest.mark.slurm)]
 
 
@@ -40,7 +41,12 @@ def _executor(name: str, folder: Path, request: pytest.FixtureRequest) -> Execut
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", EXECUTORS)
-def test_executor_contract(tmp_path: Path, name: str, request: pytest.FixtureRequest) -> None:
+def test_executor_contract(
+    tmp_path: Path, name: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a launcher inside a cluster job of its own (an salloc shell): its jobs must not inherit it
+    for var, value in LAUNCHERS_JOB.items():
+        monkeypatch.setenv(var, value)
     spec = load_spec(write_spec(tmp_path, SPEC))
     plan = make_plan(spec, "smoke", tmp_path / "runs")
     ex = _executor(name, submitit_dir(plan.sweep_dir), request)
@@ -50,6 +56,15 @@ def test_executor_contract(tmp_path: Path, name: str, request: pytest.FixtureReq
     token = new_token()
     ids = ex.submit(units, token)
     assert len(ids) == len(units) and all(ids)
+    if name == "local":  # a lane's environment is fixed when it is spawned
+        for job_id in ids:
+            env = dict(
+                v.split(b"=", 1)
+                for v in Path(f"/proc/{job_id}/environ").read_bytes().split(b"\0")
+                if v
+            )
+            assert env.get(b"LORS_SUBMISSION", b"").startswith(token.encode()), job_id
+            assert not {k.decode() for k in env} & set(LAUNCHERS_JOB), job_id
     if name != "debug":  # what a relaunch would adopt: each job for its own unit (or, ended
         # and gone from the queue without accounting, none)
         found = ex.adopt(token, [u.run_ids for u in units], ex.folder)
@@ -84,3 +99,17 @@ def test_local_lanes_default_to_what_the_cores_hold(tmp_path: Path) -> None:
     assert auto_lanes([*payloads, _payload_with(two, 9)]) == max(1, cores // 2)
     assert len(LocalExecutor(tmp_path).units(payloads)) == min(8, cores)
     assert len(LocalExecutor(tmp_path, parallel=1).units(payloads)) == 1
+
+
+def test_jobs_do_not_inherit_the_launchers_own_cluster_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.executors.environment import job_environment
+
+    for var, value in {**LAUNCHERS_JOB, "SBATCH_ACCOUNT": "lab", "LORS_X": "before"}.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("LORS_Y", raising=False)
+    with job_environment({"LORS_X": "job", "LORS_Y": "job"}):
+        assert not set(os.environ) & set(LAUNCHERS_JOB)
+        assert os.environ["SBATCH_ACCOUNT"] == "lab"  # the user's own input to sbatch
+        assert (os.environ["LORS_X"], os.environ["LORS_Y"]) == ("job", "job")
+    assert {v: os.environ[v] for v in LAUNCHERS_JOB} == LAUNCHERS_JOB
+    assert os.environ["LORS_X"] == "before" and "LORS_Y" not in os.environ

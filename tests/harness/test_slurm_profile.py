@@ -74,7 +74,7 @@ def test_script_parameters_are_what_submit_gives_sbatch() -> None:
 def test_units_group_equal_resources_contiguously() -> None:
     small, big = Resources(cpus=2), Resources(gpus=8, cpus=32)
     payloads = [_payload(r, f"{i:012d}") for i, r in enumerate([small, big, small, big])]
-    ex = SlurmExecutor(Path("/f"), SlurmProfile())
+    ex = SlurmExecutor(Path("/f"), SlurmProfile(request_memory=True))  # no sinfo asked
     units = ex.units(payloads)
     order = [u.resources for u in units]
     assert order in ([big, big, small, small], [small, small, big, big])
