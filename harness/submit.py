@@ -211,10 +211,11 @@ def submit(
         if not chosen:
             return Submitted(plan, (), (), None)
         executor.preflight()
-        save_code_files(runs_root, plan.code)  # lets harness.status name changed files later
         trial = search or (lambda pc: None)
         payloads = [payload(plan, pc, executor.name, wandb_mode, trial(pc)) for pc in chosen]
         units = executor.units(payloads)
+        executor.admit(units)
+        save_code_files(runs_root, plan.code)  # lets harness.status name changed files later
         token = journal.new_token()
         journal.record_submitting(folder, token, executor.name, [u.run_ids for u in units])
         _fault("after-journal")

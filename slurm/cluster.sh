@@ -79,6 +79,8 @@ MpiDefault=none
 $acct
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$CPUS State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+# a partition with a time limit, for the test of a run that asks for more
+PartitionName=short Nodes=localhost MaxTime=00:10:00 State=UP
 CONF
     if cmp -s "$CONF.tmp" "$CONF"; then rm -f "$CONF.tmp"; else mv "$CONF.tmp" "$CONF"; CONF_CHANGED=1; fi
 }

@@ -103,5 +103,9 @@ class Executor(ABC):
         """Raise ExecutorError when nothing could be submitted now (a cluster that is down), so
         that a launch stops before it journals or recovers anything; a no-op by default."""
 
+    def admit(self, units: Sequence[Unit]) -> None:  # noqa: B027 (optional)
+        """Raise ExecutorError when the scheduler would refuse some of ``units`` (a limit of
+        the cluster's), before anything is journaled or submitted; a no-op by default."""
+
     def wait(self) -> None:  # noqa: B027 (optional)
         """Reap finished local processes; nothing for executors without children."""

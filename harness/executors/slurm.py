@@ -25,6 +25,7 @@ from harness.executors.base import Executor, JobState, Unit
 from harness.executors.environment import job_environment
 from harness.executors.slurm_adopt import adopt
 from harness.executors.slurm_cli import act, command, expand
+from harness.executors.slurm_limits import ClusterLimits, admit, read_limits, split
 from harness.executors.slurm_profile import SlurmProfile
 from harness.job.entry import SIGNAL_DELAY_ENV, CellJob
 from harness.job.payload import JobPayload
@@ -73,6 +74,7 @@ class SlurmExecutor(Executor):
         self.array_parallelism = max(1, array_parallelism)
         self._nodes_declare_memory: bool | None = None
         self._controller_answered = False
+        self._limits: ClusterLimits | None = None
 
     def _request_memory(self) -> bool:
         if self.profile.request_memory != "auto":
@@ -147,16 +149,31 @@ class SlurmExecutor(Executor):
             )
         )
 
-    def submit(self, units: Sequence[Unit], token: str) -> list[str]:
+    def _arrays(self, units: Sequence[Unit]) -> list[list[Unit]]:
+        """Runs of equal resources as arrays no longer than the cluster (and the profile)
+        allow, read from the controller once per executor."""
+        if self._limits is None:
+            self._limits = read_limits(self.profile.partition)
         groups: list[list[Unit]] = []
         for unit in units:
             if groups and groups[-1][0].resources == unit.resources:
                 groups[-1].append(unit)
             else:
                 groups.append([unit])
+        sizes = [n for n in (self._limits.max_array_size, self.profile.max_array_size) if n]
+        return split(groups, min(sizes, default=None))
+
+    def admit(self, units: Sequence[Unit]) -> None:
+        """The cluster's limits (``harness.executors.slurm_limits``): the partition's MaxTime,
+        room under MaxJobCount for the arrays after splitting them to MaxArraySize."""
+        arrays = self._arrays(units)
+        in_queue = len((command(["squeue", "-h", "-o", "%i"]) or "").split())
+        admit(arrays, self._limits or ClusterLimits(), in_queue)
+
+    def submit(self, units: Sequence[Unit], token: str) -> list[str]:
         ids: list[str] = []
         arrays: list[str] = []
-        for group in groups:
+        for group in self._arrays(units):
             ex = submitit.AutoExecutor(folder=self.folder / "%j", cluster="slurm")
             params = self.parameters(group[0], token)
             # Held until submitit has moved every task's pickle into place, which it does after

@@ -4,8 +4,10 @@ Keys (all optional): ``partition``, ``account``, ``qos``, ``constraint``, ``excl
 ``signal_delay_s``: how long before the time limit SLURM signals the job to checkpoint and
 requeue; ``request_memory``: ``auto`` (the default) asks for the run's ``mem_gb`` unless the
 cluster's nodes declare no memory (sbatch then refuses any ``--mem``), or true / false;
-``setup``: shell lines run before the job (``module load ...``); ``additional``: any other
-sbatch option, name -> value. Unknown keys are errors that list the valid ones.
+``max_array_size``: at most this many tasks per array (below the cluster's own MaxArraySize,
+e.g. where a QOS caps the jobs one user may queue); ``setup``: shell lines run before the job
+(``module load ...``); ``additional``: any other sbatch option, name -> value. Unknown keys
+are errors that list the valid ones.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ PROFILE_KEYS: tuple[str, ...] = (
     "exclude",
     "signal_delay_s",
     "request_memory",
+    "max_array_size",
     "setup",
     "additional",
 )
@@ -44,6 +47,7 @@ class SlurmProfile:
     exclude: str | None = None
     signal_delay_s: int = 120
     request_memory: bool | str = "auto"
+    max_array_size: int | None = None
     setup: tuple[str, ...] = ()
     additional: Mapping[str, Any] = field(default_factory=dict)
 
@@ -104,6 +108,11 @@ def load_slurm_profile(name: str | None, profiles_dir: Path | Sequence[Path]) ->
         raise ProfileError(
             f"{path}: request_memory must be auto, true or false, got {request_memory!r}"
         )
+    max_array = raw.get("max_array_size")
+    if max_array is not None and (
+        not isinstance(max_array, int) or isinstance(max_array, bool) or max_array < 1
+    ):
+        raise ProfileError(f"{path}: max_array_size must be an int >= 1, got {max_array!r}")
     strs = {k: raw.get(k) for k in ("partition", "account", "qos", "constraint", "exclude")}
     for key, value in strs.items():
         if value is not None and not isinstance(value, str):
@@ -113,6 +122,7 @@ def load_slurm_profile(name: str | None, profiles_dir: Path | Sequence[Path]) ->
         **strs,
         signal_delay_s=delay,
         request_memory=request_memory,
+        max_array_size=max_array,
         setup=tuple(setup),
         additional=additional,
     )
