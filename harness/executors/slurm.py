@@ -15,6 +15,7 @@ import re
 import subprocess
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from harness.errors import ExecutorError
 from harness.executors.base import Executor, JobState, Unit
 from harness.executors.environment import job_environment
 from harness.executors.slurm_adopt import adopt
-from harness.executors.slurm_cli import act, command, expand
+from harness.executors.slurm_cli import act, command, expand, with_backoff
 from harness.executors.slurm_limits import ClusterLimits, admit, read_limits, split
 from harness.executors.slurm_profile import SlurmProfile
 from harness.job.entry import SIGNAL_DELAY_ENV, CellJob
@@ -185,13 +186,20 @@ class SlurmExecutor(Executor):
             try:
                 # sbatch exports the submitting environment to the job
                 with job_environment({SIGNAL_DELAY_ENV: str(self.profile.signal_delay_s)}):
-                    jobs = ex.map_array(CellJob(), [list(u.payloads) for u in group])
+                    jobs = with_backoff(
+                        partial(ex.map_array, CellJob(), [list(u.payloads) for u in group]),
+                        f"sbatch of {len(group)} runs",
+                    )
             except Exception as exc:  # submitit raises its own errors for a failed sbatch
                 said = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
                 raise ExecutorError(f"slurm: sbatch failed for {len(group)} runs: {said}") from exc
             ids += [str(j.job_id) for j in jobs]
             arrays.append(ids[-1].split("_")[0])
-        act(["scontrol", "release"], arrays, f"jobs {','.join(arrays)} stay held")
+        _cancel_strays(token, arrays)
+        with_backoff(
+            lambda: act(["scontrol", "release"], arrays, f"jobs {','.join(arrays)} stay held"),
+            "scontrol release",
+        )
         return ids
 
     @classmethod
@@ -224,6 +232,22 @@ class SlurmExecutor(Executor):
         """By the runs each found task's pickle holds; held tasks released, tasks without a
         pickle cancelled (``harness.executors.slurm_adopt``)."""
         return adopt(token, units, folder)
+
+
+def _cancel_strays(token: str, arrays: Sequence[str]) -> None:
+    """Cancel the submission's held jobs that are not ``arrays``: an sbatch whose answer was
+    lost (the controller timed out, then took the job anyway) leaves a held job that no one
+    knows by id and that has no pickle. Held, it never ran; cancelled, it never will."""
+    listed = command(["squeue", "-h", f"--name=lors-{token}", "-o", "%F"])
+    if listed is None:
+        logger.warning("could not list the jobs named lors-%s: a job of a lost sbatch answer may "
+                       "stay held (scancel it)", token)  # fmt: skip
+        return
+    strays = sorted(set(listed.split()) - set(arrays))
+    if strays:
+        logger.warning("cancelling held job(s) %s: an sbatch answer that was lost, never run",
+                       ",".join(strays))  # fmt: skip
+        act(["scancel"], strays, f"held jobs {','.join(strays)} stay queued (scancel them)")
 
 
 def _utc(sacct_time: str) -> str | None:

@@ -5,12 +5,45 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from harness.errors import ExecutorError
 
 logger = logging.getLogger(__name__)
 _ARRAY = re.compile(r"^(\d+)_(\d+|\[[^\]]*\])$")
+T = TypeVar("T")
+
+# What SLURM's clients say when the controller is busy or briefly away (sbatch's answer after
+# MessageTimeout, 10 s by default), as opposed to a refusal that a second try would repeat.
+TRANSIENT = re.compile(
+    r"Socket timed out|Unable to contact slurm controller|temporarily unable|"
+    r"Zero Bytes were transmitted|Connection refused|Resource temporarily unavailable",
+    re.IGNORECASE,
+)
+#: Seconds between tries of a call the controller did not answer: four tries in about a minute.
+BACKOFF_S = (5.0, 15.0, 30.0)
+
+
+def with_backoff(call: Callable[[], T], what: str, backoff: Sequence[float] = BACKOFF_S) -> T:
+    """``call()``, tried again after each of ``backoff`` seconds while what it raises says the
+    controller did not answer (:data:`TRANSIENT`); any other error at once."""
+    for tries, delay in enumerate((*backoff, None), start=1):
+        try:
+            return call()
+        except Exception as exc:
+            said = next(
+                (line.strip() for line in str(exc).splitlines() if TRANSIENT.search(line)), ""
+            )
+            if delay is None or not said:
+                raise
+            logger.warning(
+                "%s: the SLURM controller did not answer (%s); again in %.0f s (try %d of %d)",
+                what, said, delay, tries + 1, len(backoff) + 1,
+            )  # fmt: skip
+            time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def command(cmd: list[str], warn: bool = True) -> str | None:
