@@ -87,7 +87,8 @@ def attempt_lines(cells: Sequence[PlannedCell]) -> str:
             how = a.exit or "running"
             span = f"{_clock(a.start)} -> {_clock(a.end) if a.end else 'now'}"
             resumed = f", resumed at iteration {a.resumed_from_iter}" if a.resumed_from_iter else ""
-            line = f"    {i}. {a.job} on {a.node or '?'}: {span}{resumed}: {how}"
+            where = f"{a.node or '?'}" + (f" ({a.processes} processes)" if a.processes > 1 else "")
+            line = f"    {i}. {a.job} on {where}: {span}{resumed}: {how}"
             line += f" ({a.detail})" if a.detail else ""
             line += f"; got {', '.join(a.signals)}" if a.signals and not a.detail else ""
             out.append(line)

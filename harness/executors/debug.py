@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
+from harness.errors import ExecutorError
 from harness.executors.base import Executor, Unit
 from harness.executors.environment import job_environment
 from harness.job.entry import CellJob
@@ -28,6 +29,14 @@ class DebugExecutor(Executor):
     def run_unit(self, payloads: Sequence[JobPayload]) -> list[str]:
         """What one job runs: :class:`CellJob` (``run_cell`` records failures, never raises)."""
         return CellJob()(payloads)
+
+    def admit(self, units: Sequence[Unit]) -> None:
+        most = max((p.resources.processes for u in units for p in u.payloads), default=1)
+        if most > 1:
+            raise ExecutorError(
+                f"debug: runs ask for {most} processes (resources.tasks, gpus or nodes), but the "
+                "debug executor runs one, in this process; choose --executor local or slurm"
+            )
 
     def submit(self, units: Sequence[Unit], token: str) -> list[str]:
         ids = []

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import submitit
 
+from harness.errors import ExecutorError
 from harness.executors.base import Executor, Unit
 from harness.executors.environment import job_environment
 from harness.job.entry import SIGNAL_DELAY_ENV, CellJob
@@ -72,21 +73,37 @@ class LocalExecutor(Executor):
 
     def units(self, payloads: Sequence[JobPayload]) -> list[Unit]:
         count = self.parallel or auto_lanes(payloads)
-        lanes: list[list[JobPayload]] = [[] for _ in range(min(count, len(payloads)))]
-        for i, p in enumerate(payloads):
-            lanes[i % len(lanes)].append(p)
-        return [
-            Unit(
-                tuple(lane),
-                Resources(
-                    gpus=max(p.resources.gpus for p in lane),
-                    cpus=max(p.resources.cpus for p in lane),
-                    mem_gb=max(p.resources.mem_gb for p in lane),
-                    timeout_min=sum(p.resources.timeout_min for p in lane),
-                ),
+        # a lane starts the same number of processes for each of its runs
+        by_tasks: dict[int, list[JobPayload]] = {}
+        for p in payloads:
+            by_tasks.setdefault(p.resources.tasks_per_node, []).append(p)
+        units = []
+        for tasks, group in by_tasks.items():
+            lanes: list[list[JobPayload]] = [[] for _ in range(min(count, len(group)))]
+            for i, p in enumerate(group):
+                lanes[i % len(lanes)].append(p)
+            units += [
+                Unit(
+                    tuple(lane),
+                    Resources(
+                        gpus=max(p.resources.gpus for p in lane),
+                        cpus=max(p.resources.cpus for p in lane),
+                        mem_gb=max(p.resources.mem_gb for p in lane),
+                        timeout_min=sum(p.resources.timeout_min for p in lane),
+                        tasks=tasks,
+                    ),
+                )
+                for lane in lanes
+            ]
+        return units
+
+    def admit(self, units: Sequence[Unit]) -> None:
+        nodes = max((p.resources.nodes for u in units for p in u.payloads), default=1)
+        if nodes > 1:
+            raise ExecutorError(
+                f"local: runs ask for resources.nodes {nodes}, but the local executor runs on "
+                "this machine only; choose --executor slurm or set nodes: 1"
             )
-            for lane in lanes
-        ]
 
     def submit(self, units: Sequence[Unit], token: str) -> list[str]:
         ex = submitit.LocalExecutor(folder=self.folder / "%j")
@@ -98,7 +115,7 @@ class LocalExecutor(Executor):
             ex.update_parameters(
                 timeout_min=unit.resources.timeout_min,
                 gpus_per_node=unit.resources.gpus,
-                tasks_per_node=max(1, unit.resources.gpus),
+                tasks_per_node=unit.resources.tasks_per_node,
                 # the checkpoint-and-requeue signal, a tenth of the limit before it ends
                 signal_delay_s=delay,
                 # The lane outlives the launcher: it must not hold the launcher's output

@@ -118,11 +118,11 @@ class SlurmExecutor(Executor):
     def parameters(self, unit: Unit, token: str) -> dict[str, Any]:
         """submitit parameters of the array that runs ``unit`` (and its equals)."""
         r = unit.resources
-        tasks = max(1, r.gpus)
+        tasks = r.tasks_per_node
         params: dict[str, Any] = {
             "name": f"lors-{token}",
             "timeout_min": r.timeout_min,
-            "nodes": 1,
+            "nodes": r.nodes,
             "tasks_per_node": tasks,
             "cpus_per_task": max(1, r.cpus // tasks),
             "slurm_array_parallelism": self.array_parallelism,

@@ -44,8 +44,19 @@ def runtime_config(p: JobPayload, tracker: Tracker, launcher: str) -> dict[str, 
         by_epoch = bool((cfg.get("train_cfg") or {}).get("by_epoch", True))
         hooks["checkpoint"] = {"type": "CheckpointHook", "interval": 1, "by_epoch": by_epoch}
     hooks["checkpoint"] = {**hooks["checkpoint"], "save_last": True}
+    extra: dict[str, Any] = {}
+    if launcher != "none" and p.resources.gpus == 0 and not cfg.get("model_wrapper_cfg"):
+        # mmengine passes device_ids=[LOCAL_RANK] unless the config names them, and DDP refuses
+        # any for a model on the CPU
+        extra["model_wrapper_cfg"] = {
+            "type": "MMDistributedDataParallel",
+            "device_ids": None,
+            "broadcast_buffers": False,
+            "find_unused_parameters": bool(cfg.get("find_unused_parameters", False)),
+        }
     return {
         **cfg,
+        **extra,
         "work_dir": str(run_dir),
         "resume": (run_dir / "last_checkpoint").is_file(),
         "launcher": launcher,

@@ -50,12 +50,20 @@ class CellJob(submitit.helpers.Checkpointable):
 
     def __init__(self) -> None:
         self.started = time.monotonic()
+        self.requeued = False
 
     def __call__(self, payloads: Sequence[JobPayload]) -> list[str]:
         from harness.job.run import run_cell  # torch and mmengine: only on the worker
 
         self.started = time.monotonic()
-        return [run_cell(p) for p in payloads]
+        statuses = []
+        for p in payloads:
+            statuses.append(run_cell(p))
+            if self.requeued:
+                break
+        if self.requeued:
+            self._leave_for_requeue()
+        return statuses
 
     def checkpoint(self, payloads: Sequence[JobPayload]) -> submitit.helpers.DelayedSubmission:
         """Close the running attempt as ``timeout`` or ``preempted`` and requeue this job."""
@@ -63,7 +71,20 @@ class CellJob(submitit.helpers.Checkpointable):
 
         timeout_s = max(p.resources.timeout_min for p in payloads) * 60 if payloads else 0
         interrupt_current(interrupt_cause(time.monotonic() - self.started, timeout_s))
+        self.requeued = True
         return submitit.helpers.DelayedSubmission(CellJob(), payloads)
+
+    def _leave_for_requeue(self) -> None:
+        """submitit requeues by raising SystemExit from its signal handler, wherever the signal
+        lands; code in the way can swallow it (a checkpoint save, mmengine's config printing, a
+        collective of torch.distributed) and the job then returns as if it had finished. The
+        requeue was asked for: on SLURM it is under way (``scontrol requeue`` ran); a local
+        job is requeued by its exit code, so exit with it."""
+        logger.warning("this job was signalled for requeue; it stops here and runs again")
+        if "SUBMITIT_LOCAL_JOB_ID" in os.environ:
+            from submitit.local.local import LOCAL_REQUEUE_RETURN_CODE
+
+            raise SystemExit(LOCAL_REQUEUE_RETURN_CODE)
 
     def __repr__(self) -> str:
         return "CellJob()"

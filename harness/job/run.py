@@ -143,6 +143,21 @@ def _prune_hook(p: JobPayload, writer: RecordWriter | None) -> Any:
     return PruneHook(writer, p.search)
 
 
+def _init_distributed(p: JobPayload) -> None:
+    """``torch.distributed`` for this process of the job: the environment from submitit (the
+    master's port derived from the job id), NCCL with GPUs, gloo on CPU. The CPU group is made
+    here because mmengine's own ``init_dist`` sets a CUDA device first."""
+    import submitit
+
+    # every process sees all GPUs of the node; mmengine picks cuda:LOCAL_RANK
+    submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
+    if p.resources.gpus == 0:
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            dist.init_process_group("gloo")
+
+
 def run_cell(p: JobPayload) -> str:
     """Train and evaluate one cell; returns the run's status (``done``, ``failed``, ``pruned``,
     ``queued`` when the attempt closed for a requeue)."""
@@ -152,11 +167,8 @@ def run_cell(p: JobPayload) -> str:
     run_dir = Path(p.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     launcher = "none"
-    if p.resources.gpus > 1:
-        import submitit
-
-        # every process sees all GPUs of the node; mmengine picks cuda:LOCAL_RANK
-        submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
+    if p.resources.processes > 1:
+        _init_distributed(p)
         launcher = "pytorch"
     rank = int(os.environ.get("RANK", "0"))
     tracker = make_tracker(p.wandb_mode)
@@ -168,7 +180,8 @@ def run_cell(p: JobPayload) -> str:
         logger.info("run %s is done already; skipping it", p.run_id)
         return "done"
     job_id, node = _job_identity(p.executor)
-    writer.start_attempt(p.executor, job_id, node, os.getpid())
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    writer.start_attempt(p.executor, job_id, node, os.getpid(), processes=world)
     _CURRENT = writer
     try:
         with Heartbeat(writer) as beat, noting_sigterm(writer, beat):

@@ -20,6 +20,7 @@ class Attempt:
         detail: how the harness learnt how the attempt ended, for an attempt it closed from
             outside (``sacct: CANCELLED by 0``, ``left the queue; no sacct``).
         detected: when the harness noticed that end.
+        processes: the job's training processes (its ``WORLD_SIZE``; rank 0 writes the record).
     """
 
     executor: str
@@ -33,6 +34,7 @@ class Attempt:
     signals: tuple[str, ...] = ()
     detail: str | None = None
     detected: str | None = None
+    processes: int = 1
 
     @property
     def job(self) -> str:
@@ -66,4 +68,5 @@ def parse_attempt(raw: Any, index: int) -> Attempt:
         signals=tuple(str(s) for s in signals),
         detail=opt(raw, "detail", str, where),
         detected=opt(raw, "detected", str, where),
+        processes=opt(raw, "processes", int, where) or 1,
     )

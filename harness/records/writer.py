@@ -147,7 +147,9 @@ class RecordWriter:
         neither takes the lock nor touches the record)."""
         self._signals.append(f"{name} at {now_iso()}")
 
-    def start_attempt(self, executor: str, job_id: str, node: str, pid: int) -> None:
+    def start_attempt(
+        self, executor: str, job_id: str, node: str, pid: int, processes: int = 1
+    ) -> None:
         """Open an attempt; the status becomes ``running``. An earlier attempt left open (its
         process died without closing it) closes at the last time it was alive: ``requeued`` when
         this is the same job again (SLURM requeued it), else ``killed``."""
@@ -173,6 +175,7 @@ class RecordWriter:
                     "end": None,
                     "exit": None,
                     "resumed_from_iter": 0,
+                    "processes": processes,
                 }
             )
             self.record.update(status="running", error_tail=None, pruned=None)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from harness.spec.search_model import SearchSpec
 
-RESOURCE_KEYS: tuple[str, ...] = ("gpus", "cpus", "mem_gb", "timeout_min")
+RESOURCE_KEYS: tuple[str, ...] = ("gpus", "cpus", "mem_gb", "timeout_min", "tasks", "nodes")
 TABLE_KINDS: tuple[str, ...] = ("runs", "counts")
 
 
@@ -23,17 +23,32 @@ class Resources:
     """What one run asks the executor for.
 
     Args:
-        gpus: GPUs of the run; with more than one, the job starts one process per GPU.
-        cpus: CPU cores of the run, all processes together.
-        mem_gb: memory of the run in GiB.
+        gpus: GPUs per node; with more than one, the job starts one process per GPU.
+        cpus: CPU cores per node, all its processes together.
+        mem_gb: memory per node in GiB.
         timeout_min: wall-clock limit of one attempt in minutes (a timed-out attempt requeues
             and resumes from its last checkpoint).
+        tasks: processes per node without GPUs (more than one: ``torch.distributed`` over
+            gloo on CPU); with GPUs, one per GPU whatever this says.
+        nodes: nodes of the run (SLURM only).
     """
 
     gpus: int = 0
     cpus: int = 1
     mem_gb: float = 4.0
     timeout_min: int = 60
+    tasks: int = 1
+    nodes: int = 1
+
+    @property
+    def tasks_per_node(self) -> int:
+        """Processes per node: one per GPU, else ``tasks``."""
+        return max(1, self.gpus, self.tasks)
+
+    @property
+    def processes(self) -> int:
+        """Processes of the run, all nodes together (its ``WORLD_SIZE``)."""
+        return self.tasks_per_node * self.nodes
 
     def overlay(self, changes: Mapping[str, Any]) -> Resources:
         """These resources with some fields replaced."""
@@ -41,7 +56,10 @@ class Resources:
 
     def short(self) -> str:
         """``8g/32c/128G/1440m``: the plan table's resource column."""
-        return f"{self.gpus}g/{self.cpus}c/{self.mem_gb:g}G/{self.timeout_min}m"
+        short = f"{self.gpus}g/{self.cpus}c/{self.mem_gb:g}G/{self.timeout_min}m"
+        if self.processes > 1:  # ``8g/32c/128G/1440m/2x8p``: nodes x processes per node
+            short += f"/{self.nodes}x{self.tasks_per_node}p"
+        return short
 
 
 @dataclass(frozen=True)

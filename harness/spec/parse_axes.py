@@ -16,6 +16,7 @@ from typing import Any
 
 from harness.spec.expand import points
 from harness.spec.model import (
+    RESOURCE_KEYS,
     Axis,
     AxisValue,
     Case,
@@ -122,7 +123,7 @@ class AxesParser:
         if not isinstance(raw, Mapping):
             self.problems.add(where, "must be a mapping of resource fields or profile names")
             return ResourceOverlay()
-        valid = ["gpus", "cpus", "mem_gb", "timeout_min", *self.profiles]
+        valid = [*RESOURCE_KEYS, *self.profiles]
         check_keys(raw, where, valid, self.problems)
         everywhere = {k: v for k, v in raw.items() if k not in self.profiles}
         fields = check_resource_fields(everywhere, where, self.problems) if everywhere else {}

@@ -241,7 +241,7 @@ def check_overrides(raw: Any, where: str, problems: Problems) -> dict[str, Any]:
 
 
 def check_resource_fields(raw: Any, where: str, problems: Problems) -> dict[str, Any]:
-    """Resource fields (a subset of gpus, cpus, mem_gb, timeout_min) with their types."""
+    """Resource fields (a subset of :data:`RESOURCE_KEYS`) with their types."""
     if not check_keys(raw, where, RESOURCE_KEYS, problems):
         return {}
     out: dict[str, Any] = {}
