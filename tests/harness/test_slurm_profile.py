@@ -54,6 +54,40 @@ def test_paper_array_sbatch_matches_golden_file() -> None:
     assert script == golden.read_text()
 
 
+def test_two_node_sbatch_matches_golden_file() -> None:
+    """2 nodes x 8 GPUs: 16 processes, 8 per node, one array task per run."""
+    profile = load_slurm_profile("example-cluster", REPO / "slurm" / "profiles")
+    ex = SlurmExecutor(Path("/runs/table2/paper/.submitit"), profile, array_parallelism=4)
+    two = Resources(gpus=8, cpus=32, mem_gb=128, timeout_min=1440, nodes=2)
+    script = ex.sbatch_script(ex.units([_payload(two)])[0], "tok", array_size=2)
+    assert script == (GOLDEN / "two_node_array.sbatch").read_text()
+
+
+def _distributed(monkeypatch: pytest.MonkeyPatch, job: str, node: int, rank: int) -> tuple:
+    """What a task of a 2 x 8 array job on nodes gpu07 and gpu08 exports (as SLURM sets it)."""
+    import submitit
+
+    env = {"SLURM_JOB_ID": f"{job}_1", "SLURM_ARRAY_JOB_ID": job, "SLURM_ARRAY_TASK_ID": "1",
+           "SLURM_JOB_NODELIST": "gpu[07-08]", "SLURM_JOB_NUM_NODES": "2",
+           "SLURM_NODEID": str(node), "SLURM_PROCID": str(rank), "SLURM_LOCALID": str(rank % 8),
+           "SLURM_NTASKS": "16", "SUBMITIT_EXECUTOR": "slurm"}  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MASTER_PORT", raising=False)  # the executors submit without one
+    t = submitit.helpers.TorchDistributedEnvironment()
+    return t.master_addr, t.master_port, t.rank, t.world_size, t.local_rank
+
+
+def test_every_process_of_a_job_meets_on_the_first_node_at_a_port_of_its_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = _distributed(monkeypatch, "4242", node=0, rank=0)
+    ninth = _distributed(monkeypatch, "4242", node=1, rank=9)
+    assert first[0] == ninth[0] == "gpu07" and first[1] == ninth[1]
+    assert (ninth[2], ninth[3], ninth[4]) == (9, 16, 1)
+    assert _distributed(monkeypatch, "4243", node=0, rank=0)[1] != first[1]
+
+
 @pytest.mark.slurm
 def test_script_parameters_are_what_submit_gives_sbatch() -> None:
     """Where srun exists, submitit's own AutoExecutor translates the same parameters into the
