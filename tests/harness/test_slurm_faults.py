@@ -69,12 +69,12 @@ def accounting() -> bool:
 class Launcher:
     """``python -m harness.launch`` in the background, following its runs (not detached)."""
 
-    def __init__(self, spec: Path, runs: Path, *extra: str) -> None:
+    def __init__(self, spec: Path, runs: Path, *extra: str, cwd: Path = REPO) -> None:
         self.out = runs.parent / f"launch-{time.monotonic_ns()}.log"
         args = [sys.executable, "-m", "harness.launch", str(spec), "--executor", "slurm"]
         args += ["--runs-dir", str(runs), "--poll", "2", *extra]
         with self.out.open("w") as fh:
-            self.proc = subprocess.Popen(args, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(args, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT)
 
     def wait(self, timeout: float) -> tuple[int, str]:
         code = self.proc.wait(timeout=timeout)
@@ -91,8 +91,8 @@ def launched(tmp_path: Path):
     """Starts launchers; afterwards stops them and cancels what a failed test left queued."""
     started: list[Launcher] = []
 
-    def start(spec: Path, *extra: str) -> Launcher:
-        started.append(Launcher(spec, tmp_path / "runs", *extra))
+    def start(spec: Path, *extra: str, cwd: Path = REPO) -> Launcher:
+        started.append(Launcher(spec, tmp_path / "runs", *extra, cwd=cwd))
         return started[-1]
 
     yield start
