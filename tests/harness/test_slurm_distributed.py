@@ -46,11 +46,15 @@ axes:
 
 
 def test_two_process_smoke_detector_preempted_and_resumed(
-    tmp_path: Path, slurm_cluster: str, launched
+    tmp_path: Path, slurm_cluster: str, launched, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = write_spec(tmp_path, SPEC, name="faults.yaml")
-    # the launch makes the smoke data under its working folder, not the checkout's data/
+    # the launch makes the smoke data under its working folder, not the checkout's data/; the
+    # run id hashes that data, so the test plans from the same folder
     launcher = launched(spec, "--wandb", "offline", cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    journal = tmp_path / "runs" / "faults" / "smoke" / ".journal.jsonl"
+    wait_for(lambda: journal.is_file() and "submitted" in journal.read_text(), 180, "the submit")
     pc = _cell(spec, tmp_path / "runs")
     job = wait_for(lambda: _checkpoint_iter(pc.run_dir) >= 10 and _record(pc)["attempts"], 420,
                     "the first checkpoint")[0]["job_id"]  # fmt: skip
