@@ -29,6 +29,16 @@ from harness.spec.model import Case, Cases, SweepSpec
 from harness.spec.search_model import TRIAL_AXIS
 from harness.submit import live_plan, settle_cells
 
+# What each failure class asks of the user (harness.job.failure); the harness retries none
+FAILURE_ADVICE = {
+    "oom": "out of memory: ask for more resources.mem_gb (or GPUs) or a smaller batch; "
+    "--retry would run it with the same resources",
+    "nan": "the loss became NaN or infinite: lower the learning rate, clip gradients or check "
+    "the data; --retry would repeat it",
+    "error": "a Python error (the record's error_tail ends with its traceback): fix it, then "
+    "--retry resumes from the last checkpoint",
+}
+
 
 def last_metric(record: RunRecord | None) -> str:
     """``bbox_mAP=0.123 @iter 800`` from the last evaluation of a record (else the first numeric
@@ -92,6 +102,8 @@ def attempt_lines(cells: Sequence[PlannedCell]) -> str:
             line += f" ({a.detail})" if a.detail else ""
             line += f"; got {', '.join(a.signals)}" if a.signals and not a.detail else ""
             out.append(line)
+            if a.exit == "failed" and a.failure in FAILURE_ADVICE:
+                out.append(f"       {FAILURE_ADVICE[a.failure]}")
         if record.checkpoint:
             out.append(f"    last checkpoint: {record.checkpoint}")
         if record.wandb_lost:

@@ -38,8 +38,15 @@ from harness.records.schema import REQUEUE_EXITS
 logger = logging.getLogger(__name__)
 # sacct may lag the queue; this long after the last heartbeat, judge without it
 ACCOUNTING_LAG_S = 60.0
-# sacct's state of a job that left the queue -> the attempt's exit (every other state: killed)
-_BY_SACCT = (("CANCELLED", "cancelled"), ("TIMEOUT", "timeout"), ("PREEMPTED", "preempted"))
+# sacct's state of a job that left the queue -> the attempt's exit (every other state: killed);
+# OUT_OF_MEMORY (the cgroup's OOM killer) is a failure of class oom: the same resources would
+# be killed again, so nothing resubmits it as a vanished run
+_BY_SACCT = (
+    ("CANCELLED", "cancelled"),
+    ("TIMEOUT", "timeout"),
+    ("PREEMPTED", "preempted"),
+    ("OUT_OF_MEMORY", "failed"),
+)
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,8 @@ def settle(paths: Iterable[Path]) -> list[Settled]:
             if found is None:
                 continue
             cause, detail, end, again = found
-            if close_ended(r.path, attempt.start, cause, detail, end=end, again=again):
+            oom = "oom" if (state.state or "").startswith("OUT_OF_MEMORY") else None
+            if close_ended(r.path, attempt.start, cause, detail, end, again, failure=oom):
                 out.append(Settled(r.path, r.label, attempt.job, cause, detail))
         elif (
             r.status == "queued"

@@ -9,6 +9,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
+from harness.job.failure import check_losses
 from harness.records.schema import METRIC_KEYS, PARAM_KEYS
 from harness.records.store import last_checkpoint
 from harness.records.writer import RecordWriter
@@ -54,6 +55,7 @@ class RecordHook(Hook):
     def after_train_iter(
         self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
     ) -> None:
+        check_losses(outputs, runner.iter)  # every rank: a NaN on one stops them all
         if self.writer is None or self.tracker_lost:
             return
         lost = self.tracker.lost(runner)

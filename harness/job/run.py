@@ -234,7 +234,9 @@ def _record_failure(writer: RecordWriter, run_dir: Path, exc: Exception) -> None
     cause, whatever the interrupted code raises on its way out (W&B, whose service SLURM's
     SIGTERM killed; a save cut short). Only a requeue that submitit refused fails the run."""
     if writer.attempt_open:
-        writer.finish("failed", error_tail=_error_tail(run_dir, exc))
+        from harness.job.failure import classify
+
+        writer.finish("failed", error_tail=_error_tail(run_dir, exc), failure=classify(exc))
         return
     from submitit.core.utils import UncompletedJobError
 

@@ -21,6 +21,8 @@ class Attempt:
             outside (``sacct: CANCELLED by 0``, ``left the queue; no sacct``).
         detected: when the harness noticed that end.
         processes: the job's training processes (its ``WORLD_SIZE``; rank 0 writes the record).
+        failure: for a ``failed`` attempt, its class: ``oom``, ``nan`` or ``error``
+            (``harness.job.failure``); None for an attempt that failed before they were kept.
     """
 
     executor: str
@@ -35,6 +37,7 @@ class Attempt:
     detail: str | None = None
     detected: str | None = None
     processes: int = 1
+    failure: str | None = None
 
     @property
     def job(self) -> str:
@@ -69,4 +72,5 @@ def parse_attempt(raw: Any, index: int) -> Attempt:
         detail=opt(raw, "detail", str, where),
         detected=opt(raw, "detected", str, where),
         processes=opt(raw, "processes", int, where) or 1,
+        failure=opt(raw, "failure", str, where),
     )

@@ -15,7 +15,13 @@ from harness.records.writer import close, read_dict, save_checked
 
 
 def close_ended(
-    path: Path, start: str, cause: str, detail: str, end: str | None = None, again: bool = False
+    path: Path,
+    start: str,
+    cause: str,
+    detail: str,
+    end: str | None = None,
+    again: bool = False,
+    failure: str | None = None,
 ) -> bool:
     """Close the open attempt that began at ``start``, whose job ended without closing it.
 
@@ -27,6 +33,7 @@ def close_ended(
         end: when the job's processes ended (sacct); None: the attempt's last heartbeat.
         again: the job waits in the queue to run again (SLURM requeued it): the run is
             ``queued``; else it is ``failed`` (``--retry`` resumes it from its checkpoint).
+        failure: the failure class of a ``failed`` exit (``oom`` for sacct's OUT_OF_MEMORY).
 
     Returns:
         Whether the record changed (False: no such open attempt any more).
@@ -39,7 +46,8 @@ def close_ended(
             return False
         if attempts[-1].get("start") != start or record.get("status") not in ("running", "queued"):
             return False
-        close(record, cause, end=end, again=again, detail=detail, detected=now_iso())
+        extra = {"failure": failure} if failure else {}
+        close(record, cause, end=end, again=again, detail=detail, detected=now_iso(), **extra)
         record["checkpoint"] = last_checkpoint(run_dir) or record.get("checkpoint")
         save_checked(path, record)
     return True

@@ -229,9 +229,10 @@ class RecordWriter:
         checkpoint: str | None = None,
         error_tail: str | None = None,
         pruned: Mapping[str, Any] | None = None,
+        failure: str | None = None,
     ) -> None:
         """Close the current attempt (``completed``, ``failed``, ``timeout``, ``preempted``,
-        ``pruned``).
+        ``pruned``); a ``failed`` one with its ``failure`` class (``harness.job.failure``).
 
         ``completed`` makes the run ``done`` with the last evaluation as its metrics;
         ``failed`` makes it ``failed``; ``pruned`` makes it ``pruned`` (``pruned``: the trial,
@@ -240,6 +241,8 @@ class RecordWriter:
         """
         with self._lock:
             close(self.record, exit_cause, end=now_iso())
+            if failure is not None:
+                self.record["attempts"][-1]["failure"] = failure
             if pruned is not None:
                 self.record["attempts"][-1]["pruned"] = dict(pruned)
             if checkpoint is not None:
