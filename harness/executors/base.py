@@ -99,6 +99,12 @@ class Executor(ABC):
             One entry per unit: its job id, or None (no job: its runs are free).
         """
 
+    @classmethod
+    def cancel(cls, job_ids: Collection[str]) -> None:
+        """End these jobs now (a stalled job: its processes live but do nothing); a no-op for
+        executors whose jobs end with the launcher."""
+        return None
+
     def preflight(self) -> None:  # noqa: B027 (optional)
         """Raise ExecutorError when nothing could be submitted now (a cluster that is down), so
         that a launch stops before it journals or recovers anything; a no-op by default."""

@@ -13,6 +13,10 @@ the attempts whose job no longer runs:
 - gone, without ``sacct``: ``cancelled`` when the attempt noted SLURM's SIGTERM before it died
   (SLURM terminates a job that way), else ``killed``; the end is its last heartbeat.
 
+- still running, but silent: no heartbeat for ``LORS_STALL_S`` seconds (600 by default; the
+  heartbeat comes every 5 s from a thread of the training process, so only a process that is
+  stopped or wedged outside Python falls silent): the job is cancelled, exit ``stalled``.
+
 Such runs are ``failed`` (``--retry`` resumes them). A run left ``queued`` by an attempt that
 closed for a requeue (``timeout``, ``preempted``) whose job then left the queue instead is failed
 too. Nothing changes while a job still runs or its executor cannot be asked.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,13 +34,15 @@ from pathlib import Path
 
 from harness.errors import RecordError
 from harness.executors.base import JobState
-from harness.executors.factory import job_states
+from harness.executors.factory import cancel_jobs, job_states
 from harness.records.attempt import Attempt
 from harness.records.closing import close_ended, fail_stranded
 from harness.records.record import RunRecord, read_run_record
 from harness.records.schema import REQUEUE_EXITS
 
 logger = logging.getLogger(__name__)
+STALL_ENV = "LORS_STALL_S"
+HEARTBEAT_LIMIT_S = 3 * 5.0  # never judge a job stalled within three heartbeats
 # sacct may lag the queue; this long after the last heartbeat, judge without it
 ACCOUNTING_LAG_S = 60.0
 # sacct's state of a job that left the queue -> the attempt's exit (every other state: killed);
@@ -63,10 +70,22 @@ class Settled:
         return f"{self.label}: job {self.job} {self.cause} ({self.detail})"
 
 
+def stall_s() -> float:
+    """Seconds without a heartbeat after which a running job is stalled (``LORS_STALL_S``)."""
+    try:
+        return max(HEARTBEAT_LIMIT_S, float(os.environ.get(STALL_ENV) or 600))
+    except ValueError:
+        return 600.0
+
+
 def verdict(attempt: Attempt, state: JobState) -> tuple[str, str, str | None, bool] | None:
-    """``(exit, detail, end, again)`` for an open attempt whose job no longer runs it, else None
-    (still running, or the executor cannot tell)."""
+    """``(exit, detail, end, again)`` for an open attempt whose job no longer runs it, or runs
+    it without a heartbeat for :func:`stall_s`, else None (still running, or the executor
+    cannot tell)."""
     term = next((s for s in attempt.signals if s.startswith("SIGTERM")), None)
+    if state.phase == "running" and (silent := _silent_for(attempt)) > stall_s():
+        detail = f"no heartbeat for {silent:.0f} s while job {attempt.job_id} ran; cancelled"
+        return "stalled", detail, None, False
     if state.phase == "pending":
         why = f"; the process got {term}" if term else ""
         return "requeued", f"SLURM requeued job {attempt.job_id}: pending again{why}", None, True
@@ -120,6 +139,8 @@ def settle(paths: Iterable[Path]) -> list[Settled]:
             if found is None:
                 continue
             cause, detail, end, again = found
+            if cause == "stalled":
+                cancel_jobs([attempt.job])  # its processes live: end them before the record
             oom = "oom" if (state.state or "").startswith("OUT_OF_MEMORY") else None
             if close_ended(r.path, attempt.start, cause, detail, end, again, failure=oom):
                 out.append(Settled(r.path, r.label, attempt.job, cause, detail))

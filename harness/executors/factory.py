@@ -77,3 +77,11 @@ def job_states(jobs: Iterable[str]) -> dict[str, JobState]:
         answers = cls.states(ids) if cls is not None else dict.fromkeys(ids, JobState("unknown"))
         out.update({f"{executor}:{j}": state for j, state in answers.items()})
     return out
+
+
+def cancel_jobs(jobs: Iterable[str]) -> None:
+    """End ``executor:job_id`` jobs now, each executor asked once."""
+    for executor, ids in _by_executor(jobs).items():
+        cls = EXECUTORS.get(executor)
+        if cls is not None:
+            cls.cancel(ids)

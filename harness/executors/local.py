@@ -12,8 +12,10 @@ environment: that is how a restarted launcher finds a lane it lost.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -136,6 +138,20 @@ class LocalExecutor(Executor):
     @classmethod
     def alive(cls, job_ids: Collection[str]) -> dict[str, bool]:
         return {j: _started_here(j) or (j.isdigit() and _live_controller(j)) for j in job_ids}
+
+    @classmethod
+    def cancel(cls, job_ids: Collection[str]) -> None:
+        """SIGKILL each lane and every process under it (a stopped process too)."""
+        lanes = {j for j in job_ids if j.isdigit()}
+        parent = {pid: _ppid(pid) for pid in os.listdir("/proc") if pid.isdigit()}
+        for pid in parent:
+            chain, seen = pid, set()
+            while chain and chain not in lanes and chain not in seen and chain != "1":
+                seen.add(chain)
+                chain = parent.get(chain, "")
+            if chain in lanes:
+                with contextlib.suppress(OSError):  # it ended meanwhile
+                    os.kill(int(pid), signal.SIGKILL)
 
     @classmethod
     def adopt(cls, token: str, units: Sequence[Sequence[str]], folder: Path) -> list[str | None]:

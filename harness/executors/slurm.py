@@ -228,6 +228,11 @@ class SlurmExecutor(Executor):
         return {**states, **_accounted([j for j in job_ids if j not in found])}
 
     @classmethod
+    def cancel(cls, job_ids: Collection[str]) -> None:
+        if job_ids:
+            command(["scancel", *job_ids])
+
+    @classmethod
     def adopt(cls, token: str, units: Sequence[Sequence[str]], folder: Path) -> list[str | None]:
         """By the runs each found task's pickle holds; held tasks released, tasks without a
         pickle cancelled (``harness.executors.slurm_adopt``)."""

@@ -10,7 +10,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-
 _OOM_SAID = ("out of memory", "can't allocate memory", "cannot allocate memory")
 
 

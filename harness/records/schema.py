@@ -19,15 +19,17 @@ CELL_STATUSES: tuple[str, ...] = (*PLAN_STATUSES, "corrupt")
 # How an attempt ended. timeout / preempted: the job checkpointed at SLURM's signal and requeued
 # itself; requeued: SLURM ran the same job again (scontrol requeue, the scheduler's preemption);
 # cancelled: scancel (or a time limit without a checkpoint); killed: the process died without
-# closing its attempt (kill -9, the OOM killer, a lost node).
+# closing its attempt (kill -9, the OOM killer, a lost node); stalled: its job ran, but the
+# training process stopped writing heartbeats, so the harness ended the job.
 EXITS: tuple[str, ...] = (
     "completed", "failed", "timeout", "preempted", "requeued", "cancelled", "killed", "pruned",
+    "stalled",
 )  # fmt: skip
 # Exits after which the job (or SLURM) runs the run again: the record goes back to queued.
 REQUEUE_EXITS: tuple[str, ...] = ("timeout", "preempted", "requeued")
 # Exits of an attempt whose job ended without a result and without a Python error: resubmitting
 # the run resumes it from its last checkpoint.
-VANISHED_EXITS: tuple[str, ...] = ("cancelled", "killed")
+VANISHED_EXITS: tuple[str, ...] = ("cancelled", "killed", "stalled")
 METRIC_KEYS: tuple[str, ...] = (
     "bbox_mAP",
     "bbox_mAP_50",
