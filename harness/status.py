@@ -37,6 +37,8 @@ FAILURE_ADVICE = {
     "the data; --retry would repeat it",
     "error": "a Python error (the record's error_tail ends with its traceback): fix it, then "
     "--retry resumes from the last checkpoint",
+    "requeues": "requeued more often than LORS_MAX_REQUEUES allows: another partition or QOS, "
+    "then --retry resumes from the last checkpoint",
 }
 
 

@@ -182,6 +182,13 @@ def run_cell(p: JobPayload) -> str:
     job_id, node = _job_identity(p.executor)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     writer.start_attempt(p.executor, job_id, node, os.getpid(), processes=world)
+    from harness.job.failure import too_often_requeued
+
+    capped = too_often_requeued(writer.record["attempts"][:-1])
+    if capped:
+        logger.error("run %s: %s", p.run_id, capped)
+        writer.finish("failed", error_tail=capped, failure="requeues")
+        return writer.status
     _CURRENT = writer
     try:
         with Heartbeat(writer) as beat, noting_sigterm(writer, beat):
