@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -119,8 +120,13 @@ OPEN = Attempt("slurm", "12_0", start="2026-01-01T00:00:00+00:00",
 TERMED = Attempt("slurm", "12_0", start=OPEN.start, heartbeat=OPEN.heartbeat,
                  signals=("SIGTERM at 2026-01-01T00:04:58+00:00",))  # fmt: skip
 SACCT_END = "2026-01-01T00:05:03+00:00"
+# a job that runs and said it was alive a moment ago
+BEATING = Attempt("slurm", "12_0", start=OPEN.start,
+                  heartbeat=datetime.now(UTC).isoformat(timespec="seconds"))  # fmt: skip
 VERDICTS = [  # (attempt, what the executor says, exit, detail starts with, end, the job runs again)
-    (OPEN, JobState("running"), None, None, None, None),
+    (BEATING, JobState("running"), None, None, None, None),
+    # its job runs, but it has been silent far longer than LORS_STALL_S (600 s by default)
+    (OPEN, JobState("running"), "stalled", "no heartbeat for", None, False),
     (OPEN, JobState("unknown"), None, None, None, None),
     (TERMED, JobState("pending"), "requeued", "SLURM requeued job 12_0", None, True),
     (OPEN, JobState("ended", "CANCELLED by 0", SACCT_END, "0:0"), "cancelled",
@@ -131,6 +137,8 @@ VERDICTS = [  # (attempt, what the executor says, exit, detail starts with, end,
      False),
     (OPEN, JobState("ended", "NODE_FAIL", SACCT_END, "0:0"), "killed", "sacct: NODE_FAIL",
      SACCT_END, False),
+    (OPEN, JobState("ended", "OUT_OF_MEMORY", SACCT_END, "0:125"), "failed",
+     "sacct: OUT_OF_MEMORY", SACCT_END, False),
     (TERMED, JobState("ended"), "cancelled", "the job left the queue after SLURM's SIGTERM", None,
      False),
     (OPEN, JobState("ended"), "killed", "the job left the queue without closing", None, False),
