@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 
 import pytest
@@ -22,7 +23,13 @@ def test_submitit_job_runs_on_slurm(tmp_path, slurm_cluster: str) -> None:
     value, host = job.result()
     assert value == 42
     assert host == socket.gethostname()
-    # submitit reads states from sacct (slurmdbd), which records the end a moment later
+    # submitit reads states from sacct (slurmdbd), which records the end a moment later;
+    # without accounting it cannot tell (UNKNOWN), and the job must have left the queue
+    if subprocess.run(["sacct", "-n", "-X", "-S", "now-1minutes"], capture_output=True).returncode:
+        listed = subprocess.run(["squeue", "-h", "-j", str(job.job_id)], capture_output=True,
+                                text=True)  # fmt: skip
+        assert str(job.job_id) not in listed.stdout
+        return
     deadline = time.monotonic() + 30
     while job.state != "COMPLETED" and time.monotonic() < deadline:
         time.sleep(1)

@@ -36,6 +36,12 @@ def test_study_runs_as_slurm_arrays(tmp_path: Path, slurm_cluster: str) -> None:
     assert all(a["executor"] == "slurm" for r in records for a in r["attempts"])
     assert len(jobs) == len(set(jobs)) == len(records)  # one job per distinct config
     assert all("_" in j for j in jobs)  # array tasks: <array id>_<index>
+    # SLURM's own trace of each task it started: the log srun opens for it (all there is
+    # without accounting); with sacct, every task COMPLETED
+    logs = sorted(p.parent.name for p in runs.rglob(".submitit/*/*_log.out"))
+    assert logs == sorted(jobs), (logs, jobs)
+    if subprocess.run(["sacct", "-n", "-X", "-S", "now-1minutes"], capture_output=True).returncode:
+        return
     deadline = time.monotonic() + 120  # a task records its result a moment before it ends
     while True:
         acct = subprocess.run(
