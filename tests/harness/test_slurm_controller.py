@@ -19,11 +19,8 @@ from pathlib import Path
 import pytest
 
 from harness.executors.slurm_cli import with_backoff
-from harness.plan import make_plan
-from harness.records.store import read_raw
-from harness.spec import load_spec
-from tests.harness.conftest import REPO, wait_for, write_spec
-from tests.harness.test_slurm_window import SPEC, _accounted, _accounting, _entries, _queue, tokens
+from tests.harness.conftest import REPO, write_spec
+from tests.harness.test_slurm_window import SPEC, _entries, each_cell_ran_once, tokens
 
 __all__ = ["tokens"]  # the fixture, shared with the sbatch-window tests
 
@@ -105,20 +102,7 @@ def test_sbatch_during_a_controller_stall_submits_each_cell_once(
     assert "cancelling held job(s)" in out, out
     assert [e["event"] for e in _entries(runs)] == ["submitting", "submitted"]
 
-    plan = make_plan(load_spec(spec), "smoke", runs)
-    jobs = []
-    for pc in plan.cells:
-        rec = read_raw(pc.run_dir / "record.json")
-        assert rec is not None and rec["status"] == "done", rec
-        (attempt,) = rec["attempts"]
-        jobs.append(attempt["job_id"])
-    assert len(set(jobs)) == 3, jobs
-    folder = runs / "window" / "smoke" / ".submitit"
-    assert sorted(p.parent.name for p in folder.glob("*/*_log.out")) == sorted(jobs)
-    every = tokens()
-    wait_for(lambda: not _queue(every), 60, "the finished tasks to leave the queue", 0.5)
-    if _accounting():  # the lost answer's job: cancelled while held, never started
-        rows = _accounted(every)
-        assert sorted(j for j, s, _ in rows if s == "COMPLETED") == sorted(jobs), rows
-        others = [(j, s, t) for j, s, t in rows if s != "COMPLETED"]
-        assert all(s.startswith("CANCELLED") and t in ("None", "Unknown") for _, s, t in others)
+    rows = each_cell_ran_once(spec, runs, tokens())
+    # the lost answer's job: cancelled while held, never started
+    others = [(j, s, t) for j, s, t in rows if s != "COMPLETED"]
+    assert all(s.startswith("CANCELLED") and t in ("None", "Unknown") for _, s, t in others)

@@ -12,11 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.plan import make_plan
-from harness.records.store import read_raw
-from harness.spec import load_spec
-from tests.harness.conftest import REPO, wait_for, write_spec
-from tests.harness.test_slurm_window import SPEC, _accounted, _accounting, _entries, _queue, tokens
+from tests.harness.conftest import REPO, write_spec
+from tests.harness.test_slurm_window import SPEC, _entries, each_cell_ran_once, tokens
 
 pytestmark = pytest.mark.slurm
 __all__ = ["tokens"]  # the fixture, shared with the sbatch-window tests
@@ -49,19 +46,5 @@ def test_two_launchers_at_once_run_each_cell_once(
     assert all("window/smoke: 3/3 done" in o for o in outs), outs
     assert [e["event"] for e in _entries(runs)] == ["submitting", "submitted"]
 
-    plan = make_plan(load_spec(spec), "smoke", runs)
-    jobs = []
-    for pc in plan.cells:
-        rec = read_raw(pc.run_dir / "record.json")
-        assert rec is not None and rec["status"] == "done", rec
-        (attempt,) = rec["attempts"]
-        jobs.append(attempt["job_id"])
-    assert len(set(jobs)) == 3, jobs
-    folder = runs / "window" / "smoke" / ".submitit"
-    assert sorted(p.parent.name for p in folder.glob("*/*_log.out")) == sorted(jobs)
-    every = tokens()
-    wait_for(lambda: not _queue(every), 60, "the finished tasks to leave the queue", 0.5)
-    if _accounting():
-        rows = _accounted(every)
-        assert sorted(j for j, _, _ in rows) == sorted(jobs), rows
-        assert all(state == "COMPLETED" for _, state, _ in rows), rows
+    rows = each_cell_ran_once(spec, runs, tokens())
+    assert all(state == "COMPLETED" for _, state, _ in rows), rows  # nothing else was sent

@@ -97,6 +97,28 @@ def _accounting() -> bool:
     return out.returncode == 0
 
 
+def each_cell_ran_once(spec: Path, runs: Path, tokens: set[str]) -> list[tuple[str, str, str]]:
+    """Every cell done by exactly one attempt of its own job, the only tasks SLURM started
+    (one srun log each) those jobs, the queue empty at the end; returns sacct's rows of the
+    submissions (empty without accounting), for the caller's checks of the others."""
+    plan = make_plan(load_spec(spec), "smoke", runs)
+    jobs = []
+    for pc in plan.cells:
+        rec = read_raw(pc.run_dir / "record.json")
+        assert rec is not None and rec["status"] == "done", rec
+        (attempt,) = rec["attempts"]
+        jobs.append(attempt["job_id"])
+    assert len(set(jobs)) == len(plan.cells), jobs
+    folder = runs / "window" / "smoke" / ".submitit"
+    assert sorted(p.parent.name for p in folder.glob("*/*_log.out")) == sorted(jobs)
+    wait_for(lambda: not _queue(tokens), 60, "the finished tasks to leave the queue", 0.5)
+    if not _accounting():
+        return []
+    rows = _accounted(tokens)
+    assert sorted(j for j, state, _ in rows if state == "COMPLETED") == sorted(jobs), rows
+    return rows
+
+
 @pytest.fixture
 def tokens(tmp_path: Path):
     """The submissions' tokens, read from the journal; afterwards whatever a failed test left
