@@ -35,6 +35,7 @@ from pathlib import Path
 from harness.errors import RecordError
 from harness.executors.base import JobState
 from harness.executors.factory import cancel_jobs, job_states
+from harness.job.heartbeat import HEARTBEAT_S
 from harness.records.attempt import Attempt
 from harness.records.closing import close_ended, fail_stranded
 from harness.records.record import RunRecord, read_run_record
@@ -42,7 +43,7 @@ from harness.records.schema import REQUEUE_EXITS
 
 logger = logging.getLogger(__name__)
 STALL_ENV = "LORS_STALL_S"
-HEARTBEAT_LIMIT_S = 3 * 5.0  # never judge a job stalled within three heartbeats
+HEARTBEAT_LIMIT_S = 3 * HEARTBEAT_S  # never judge a job stalled within three heartbeats
 # sacct may lag the queue; this long after the last heartbeat, judge without it
 ACCOUNTING_LAG_S = 60.0
 # sacct's state of a job that left the queue -> the attempt's exit (every other state: killed);
