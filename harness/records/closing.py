@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.records.exits import close
 from harness.records.store import last_checkpoint, now_iso, record_lock
-from harness.records.writer import close, read_dict, save_checked
+from harness.records.writer import read_dict, save_checked
 
 
 def close_ended(

@@ -13,21 +13,17 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import threading
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from harness.errors import RecordError
+from harness.records.exits import close
 from harness.records.record import RunRecord
-from harness.records.schema import (
-    COCO_PREFIX,
-    METRIC_KEYS,
-    REQUEUE_EXITS,
-    SCHEMA,
-    VANISHED_EXITS,
-)
+from harness.records.schema import COCO_PREFIX, METRIC_KEYS, SCHEMA
 from harness.records.store import now_iso, read_raw, record_lock, write_record
 
 
@@ -43,42 +39,6 @@ def coco_metrics(results: Mapping[str, Any]) -> dict[str, float | None]:
         number = float(value) if isinstance(value, numbers.Real) else math.nan
         out[key] = number if math.isfinite(number) and number >= 0 else None
     return out
-
-
-def wall_time(attempts: list[dict[str, Any]]) -> float:
-    """Seconds summed over the attempts that have both a start and an end."""
-    spans = [
-        datetime.fromisoformat(a["end"]) - datetime.fromisoformat(a["start"])
-        for a in attempts
-        if a.get("start") and a.get("end")
-    ]
-    return round(sum(s.total_seconds() for s in spans), 3)
-
-
-def close(
-    record: dict[str, Any], cause: str, end: str | None = None, again: bool = True, **extra: Any
-) -> None:
-    """Close the record's open attempt with ``cause`` (at ``end``, else when it was last alive)
-    and set the run's status, wall time and error tail to match; ``extra`` goes on the attempt.
-
-    ``again``: whether the job runs again after a ``timeout``, ``preempted`` or ``requeued``
-    exit (the run is ``queued`` for it), or has left the queue for good (the run is ``failed``).
-    """
-    attempt = record["attempts"][-1]
-    last_alive = attempt.get("heartbeat") or record.get("updated") or now_iso()
-    attempt.update(end=end or last_alive, exit=cause, **extra)
-    record["wall_time_s"] = wall_time(record["attempts"])
-    detail = extra.get("detail")
-    if cause == "completed":
-        last = record["history"][-1] if record["history"] else {}
-        record["metrics"] = {k: last.get(k) for k in METRIC_KEYS} if last else {}
-        record["status"] = "done"
-    elif cause in REQUEUE_EXITS and again:
-        record["status"] = "queued"  # the same job (or SLURM) runs it again
-    elif cause in (*VANISHED_EXITS, *REQUEUE_EXITS):
-        record.update(status="failed", error_tail=f"{cause}: {detail}" if detail else cause)
-    else:  # failed, pruned: the caller sets the error tail or the pruned block
-        record["status"] = cause if cause == "pruned" else "failed"
 
 
 class RecordWriter:
@@ -98,6 +58,8 @@ class RecordWriter:
         self._lock = threading.RLock()
         self._signals: list[str] = []  # appended by a signal handler, folded in by save()
         self.record: dict[str, Any] = {}
+        self._locked = 0  # how deep this writer holds the folder's record lock (under _lock)
+        self._written: tuple[int, int, int] | None = None  # the file as this writer left it
         self._load()
 
     def _load(self) -> None:
@@ -116,6 +78,7 @@ class RecordWriter:
         }
         self.record = {**base, **(existing or {}), **self._fields}
         self.record["schema"] = SCHEMA
+        self._written = _signature(self.path)
         old_wandb = (existing or {}).get("wandb") or {}
         if old_wandb.get("synced_dirs") and isinstance(self.record.get("wandb"), dict):
             # a new attempt adds an offline run to upload; keep the list of those already sent
@@ -132,15 +95,56 @@ class RecordWriter:
         attempts = self.record["attempts"]
         return bool(attempts) and attempts[-1].get("exit") is None
 
+    @contextmanager
+    def _folder_lock(self) -> Iterator[None]:
+        """The run folder's record lock, taken once however deep the calls nest (a second
+        ``flock`` on the same file from this process would wait for the first)."""
+        with self._lock:
+            if self._locked:
+                self._locked += 1
+                try:
+                    yield
+                finally:
+                    self._locked -= 1
+                return
+            with record_lock(self.path.parent):
+                self._locked = 1
+                try:
+                    yield
+                finally:
+                    self._locked = 0
+
+    def _honour_outside_close(self) -> bool:
+        """Whether the launcher has closed this writer's open attempt in the file meanwhile (it
+        judged the job stalled, cancelled or killed, and acted on it): then that close stands in
+        memory too, and no later write reopens it; what the job owns (history, checkpoint,
+        params) is kept. Called under the folder lock; a ``stat`` when nobody else wrote."""
+        if not self.attempt_open or _signature(self.path) == self._written:
+            return False
+        disk = read_dict(self.path) or {}
+        theirs = (disk.get("attempts") or [None])[-1]
+        mine = self.record["attempts"][-1]
+        if not isinstance(theirs, dict) or theirs.get("exit") is None:
+            return False
+        if (theirs.get("start"), theirs.get("job_id")) != (mine.get("start"), mine.get("job_id")):
+            return False
+        self.record["attempts"][-1] = theirs
+        for key in ("status", "error_tail", "wall_time_s"):
+            self.record[key] = disk.get(key)
+        self.record["checkpoint"] = self.record.get("checkpoint") or disk.get("checkpoint")
+        return True
+
     def save(self) -> None:
         """Validate the record and write it now (an open attempt's heartbeat is this moment)."""
-        with self._lock:
+        with self._folder_lock():
+            self._honour_outside_close()
             if self.attempt_open:
                 attempt = self.record["attempts"][-1]
                 attempt["heartbeat"] = now_iso()
                 while self._signals:
                     attempt["signals"] = [*attempt.get("signals", []), self._signals.pop(0)]
             save_checked(self.path, self.record)
+            self._written = _signature(self.path)
 
     def note_signal(self, name: str) -> None:
         """Remember a termination signal for the next save (safe inside a signal handler: it
@@ -153,7 +157,7 @@ class RecordWriter:
         """Open an attempt; the status becomes ``running``. An earlier attempt left open (its
         process died without closing it) closes at the last time it was alive: ``requeued`` when
         this is the same job again (SLURM requeued it), else ``killed``."""
-        with self._lock, record_lock(self.path.parent):
+        with self._folder_lock():
             self._load()  # the launcher may have closed the earlier attempt since we read it
             if self.attempt_open:
                 prev = self.record["attempts"][-1]
@@ -239,7 +243,17 @@ class RecordWriter:
         step, iteration and value the pruner stopped it at); an interrupted attempt leaves it
         ``queued`` for the requeued job.
         """
-        with self._lock:
+        with self._folder_lock():
+            self._honour_outside_close()
+            if not self.attempt_open:
+                # the launcher ended this attempt first; its cause stands, the job's is noted
+                attempt = self.record["attempts"][-1]
+                said = [attempt.get("detail"), f"the job then ended {exit_cause}"]
+                attempt["detail"] = "; ".join(d for d in said if d)
+                if checkpoint is not None:
+                    self.record["checkpoint"] = checkpoint
+                self.save()
+                return
             close(self.record, exit_cause, end=now_iso())
             if failure is not None:
                 self.record["attempts"][-1]["failure"] = failure
@@ -266,6 +280,15 @@ def read_dict(path: Path) -> dict[str, Any] | None:
     if raw is not None and not isinstance(raw, dict):
         raise RecordError(f"{path}: a record must be a JSON object, got {type(raw).__name__}")
     return raw
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells one write of the file from the next (each is a new inode: ``os.replace``)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def save_checked(path: Path, record: dict[str, Any]) -> None:

@@ -64,6 +64,34 @@ def test_close_ended_closes_only_the_attempt_judged(tmp_path: Path) -> None:
     assert read_run_record(path).outcome == "cancelled"
 
 
+def test_an_attempt_closed_from_outside_stays_closed_when_the_job_writes_again(
+    tmp_path: Path,
+) -> None:
+    # a stopped job judged stalled: scancel continues it (SIGCONT) before it dies, and its
+    # heartbeat, an evaluation and its own exit must not reopen the launcher's close
+    path = tmp_path / "record.json"
+    w = RecordWriter(path, FIELDS)
+    w.start_attempt("slurm", "5", "n", 1)
+    start = _raw(path)["attempts"][0]["start"]
+    assert close_ended(path, start, "stalled", "no heartbeat for 600 s while job 5 ran; cancelled")
+    assert w.attempt_open  # the job has not looked yet
+    w.save()  # its heartbeat
+    assert not w.attempt_open and w.status == "failed"
+    w.add_evaluation(None, 10, {"coco/bbox_mAP": 0.25}, "iter_10.pth")
+    w.finish("failed", error_tail="SIGTERM")
+    rec = _raw(path)
+    (attempt,) = rec["attempts"]
+    assert attempt["exit"] == "stalled" and rec["status"] == "failed"
+    assert attempt["detail"].endswith("; cancelled; the job then ended failed")
+    assert rec["error_tail"].startswith("stalled: no heartbeat")
+    assert rec["history"][-1]["iter"] == 10 and rec["checkpoint"] == "iter_10.pth"
+    # unchanged from outside: a save is a stat, and writes the open attempt as before
+    w2 = RecordWriter(tmp_path / "b" / "record.json", FIELDS)
+    w2.start_attempt("slurm", "6", "n", 1)
+    w2.save()
+    assert w2.attempt_open and _raw(w2.path)["attempts"][0]["exit"] is None
+
+
 def test_a_requeue_keeps_the_run_queued_and_a_stranded_one_fails(tmp_path: Path) -> None:
     path = tmp_path / "record.json"
     w = RecordWriter(path, FIELDS)
