@@ -23,7 +23,13 @@ from harness.errors import RecordError
 from harness.identity.config import ConfigHasher
 from harness.records.attempt import Attempt, parse_attempt
 from harness.records.checks import Bad, get, opt
-from harness.records.schema import COCO_UNDEFINED, RECORD_STATUSES, SCHEMA, SCHEMAS_READ
+from harness.records.schema import (
+    COCO_UNDEFINED,
+    RECORD_STATUSES,
+    SCHEMA,
+    SCHEMAS_READ,
+    VANISHED_EXITS,
+)
 from harness.records.store import read_raw
 
 
@@ -116,9 +122,10 @@ class RunRecord:
     @property
     def outcome(self) -> str:
         """The status in a cluster user's words: a ``failed`` run whose last attempt was
-        ``cancelled`` or ``killed`` says that instead (the status keeps the plan's vocabulary)."""
+        ``cancelled``, ``killed`` or ``stalled`` says that instead (the status keeps the plan's
+        vocabulary)."""
         last = self.attempts[-1].exit if self.attempts else None
-        if self.status == "failed" and last in ("cancelled", "killed"):
+        if self.status == "failed" and last in VANISHED_EXITS:
             return last
         if self.status == "queued" and last in ("timeout", "preempted", "requeued"):
             return f"queued ({last})"

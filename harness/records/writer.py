@@ -24,7 +24,13 @@ from harness.errors import RecordError
 from harness.records.exits import close
 from harness.records.record import RunRecord
 from harness.records.schema import COCO_PREFIX, METRIC_KEYS, SCHEMA
-from harness.records.store import now_iso, read_raw, record_lock, write_record
+from harness.records.store import (
+    last_checkpoint,
+    now_iso,
+    read_raw,
+    record_lock,
+    write_record,
+)
 
 
 def coco_metrics(results: Mapping[str, Any]) -> dict[str, float | None]:
@@ -60,6 +66,7 @@ class RecordWriter:
         self.record: dict[str, Any] = {}
         self._locked = 0  # how deep this writer holds the folder's record lock (under _lock)
         self._written: tuple[int, int, int] | None = None  # the file as this writer left it
+        self._closed_outside = False  # the launcher closed the open attempt (see save())
         self._load()
 
     def _load(self) -> None:
@@ -131,13 +138,18 @@ class RecordWriter:
         self.record["attempts"][-1] = theirs
         for key in ("status", "error_tail", "wall_time_s"):
             self.record[key] = disk.get(key)
-        self.record["checkpoint"] = self.record.get("checkpoint") or disk.get("checkpoint")
+        self._closed_outside = True
         return True
 
     def save(self) -> None:
         """Validate the record and write it now (an open attempt's heartbeat is this moment)."""
         with self._folder_lock():
             self._honour_outside_close()
+            if self._closed_outside:
+                # the process may train on until it is killed: the checkpoint to resume is the
+                # last one mmengine finished writing, not the one an evaluation announced
+                found = last_checkpoint(self.path.parent)
+                self.record["checkpoint"] = found or self.record.get("checkpoint")
             if self.attempt_open:
                 attempt = self.record["attempts"][-1]
                 attempt["heartbeat"] = now_iso()
@@ -250,8 +262,6 @@ class RecordWriter:
                 attempt = self.record["attempts"][-1]
                 said = [attempt.get("detail"), f"the job then ended {exit_cause}"]
                 attempt["detail"] = "; ".join(d for d in said if d)
-                if checkpoint is not None:
-                    self.record["checkpoint"] = checkpoint
                 self.save()
                 return
             close(self.record, exit_cause, end=now_iso())

@@ -77,6 +77,8 @@ def test_an_attempt_closed_from_outside_stays_closed_when_the_job_writes_again(
     assert w.attempt_open  # the job has not looked yet
     w.save()  # its heartbeat
     assert not w.attempt_open and w.status == "failed"
+    (tmp_path / "iter_5.pth").write_bytes(b"x")  # the process trains on: a checkpoint it finished
+    (tmp_path / "last_checkpoint").write_text(str(tmp_path / "iter_5.pth"))
     w.add_evaluation(None, 10, {"coco/bbox_mAP": 0.25}, "iter_10.pth")
     w.finish("failed", error_tail="SIGTERM")
     rec = _raw(path)
@@ -84,7 +86,9 @@ def test_an_attempt_closed_from_outside_stays_closed_when_the_job_writes_again(
     assert attempt["exit"] == "stalled" and rec["status"] == "failed"
     assert attempt["detail"].endswith("; cancelled; the job then ended failed")
     assert rec["error_tail"].startswith("stalled: no heartbeat")
-    assert rec["history"][-1]["iter"] == 10 and rec["checkpoint"] == "iter_10.pth"
+    assert (
+        rec["history"][-1]["iter"] == 10 and rec["checkpoint"] == "iter_5.pth"
+    )  # not iter_10: unwritten
     # unchanged from outside: a save is a stat, and writes the open attempt as before
     w2 = RecordWriter(tmp_path / "b" / "record.json", FIELDS)
     w2.start_attempt("slurm", "6", "n", 1)
