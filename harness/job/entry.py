@@ -67,8 +67,10 @@ class CellJob(submitit.helpers.Checkpointable):
 
     def checkpoint(self, payloads: Sequence[JobPayload]) -> submitit.helpers.DelayedSubmission:
         """Close the running attempt as ``timeout`` or ``preempted`` and requeue this job."""
+        from harness.job.peers import leaving
         from harness.job.run import interrupt_current
 
+        leaving()  # every process of the job gets the signal; none is a fault to the others
         timeout_s = max(p.resources.timeout_min for p in payloads) * 60 if payloads else 0
         interrupt_current(interrupt_cause(time.monotonic() - self.started, timeout_s))
         self.requeued = True

@@ -24,6 +24,7 @@ from typing import Any
 from harness.identity import code_version, identify
 from harness.job.heartbeat import Heartbeat, noting_sigterm
 from harness.job.payload import JobPayload
+from harness.job.peers import PeerWatch
 from harness.records.store import last_checkpoint, record_path
 from harness.records.writer import RecordWriter
 from harness.trackers.base import Tracker, make_tracker
@@ -171,16 +172,17 @@ def run_cell(p: JobPayload) -> str:
         _init_distributed(p)
         launcher = "pytorch"
     rank = int(os.environ.get("RANK", "0"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    job_id, node = _job_identity(p.executor)
     tracker = make_tracker(p.wandb_mode)
     writer = _writer(p, tracker, run_dir) if rank == 0 else None
     if writer is None:
-        _train(p, tracker, launcher, None)
+        with PeerWatch(run_dir, rank, world, job_id, None) as peers:
+            peers.leave("done" if _train(p, tracker, launcher, None) else "failed")
         return "done"
     if writer.status == "done":
         logger.info("run %s is done already; skipping it", p.run_id)
         return "done"
-    job_id, node = _job_identity(p.executor)
-    world = int(os.environ.get("WORLD_SIZE", "1"))
     writer.start_attempt(p.executor, job_id, node, os.getpid(), processes=world)
     from harness.job.failure import too_often_requeued
 
@@ -191,15 +193,20 @@ def run_cell(p: JobPayload) -> str:
         return writer.status
     _CURRENT = writer
     try:
-        with Heartbeat(writer) as beat, noting_sigterm(writer, beat):
-            _train(p, tracker, launcher, writer)
+        with (
+            Heartbeat(writer) as beat,
+            noting_sigterm(writer, beat),
+            PeerWatch(run_dir, rank, world, job_id, writer) as peers,
+        ):
+            peers.leave("done" if _train(p, tracker, launcher, writer) else "failed")
     finally:
         _CURRENT = None
     return writer.status
 
 
-def _train(p: JobPayload, tracker: Tracker, launcher: str, writer: RecordWriter | None) -> None:
-    """Build the runner, train, evaluate when needed, close the attempt (rank 0: ``writer``)."""
+def _train(p: JobPayload, tracker: Tracker, launcher: str, writer: RecordWriter | None) -> bool:
+    """Build the runner, train, evaluate when needed, close the attempt (rank 0: ``writer``);
+    False when it raised (logged, and recorded by rank 0)."""
     run_dir = Path(p.run_dir)
     runner = None
     try:
@@ -217,16 +224,18 @@ def _train(p: JobPayload, tracker: Tracker, launcher: str, writer: RecordWriter 
             runner.register_hook(pruner)
         runner.train()
         if pruner is not None and pruner.pruned:
-            return  # the hook closed the attempt, with the checkpoint it stopped at
+            return True  # the hook closed the attempt, with the checkpoint it stopped at
         if runner._val_loop is not None and hook.last_eval_iter != runner.iter:
             runner.val()  # resumed from the final checkpoint: evaluate what it holds
             hook.final_summary(runner)
         if writer is not None:
             writer.finish("completed", checkpoint=last_checkpoint(run_dir))
+        return True
     except Exception as exc:
         logger.exception("run %s failed", p.run_id)
         if writer is not None:
             _record_failure(writer, run_dir, exc)
+        return False
     finally:
         if runner is not None:
             runner.visualizer.close()  # the tracker's backend never raises (it notes a loss)
@@ -242,8 +251,17 @@ def _record_failure(writer: RecordWriter, run_dir: Path, exc: Exception) -> None
     SIGTERM killed; a save cut short). Only a requeue that submitit refused fails the run."""
     if writer.attempt_open:
         from harness.job.failure import classify
+        from harness.job.peers import peer_fault
 
-        writer.finish("failed", error_tail=_error_tail(run_dir, exc), failure=classify(exc))
+        lost = peer_fault()  # a peer process died or raised first: that is the cause
+        tail = _error_tail(run_dir, exc)
+        if lost is not None and lost[0] != "failed":
+            then = f"{lost[1]}; rank 0 then raised {type(exc).__name__}"
+            writer.finish(lost[0], last_checkpoint(run_dir), detail=then)
+        elif lost is not None:
+            writer.finish("failed", error_tail=f"{lost[1]}\n{tail}", failure="error")
+        else:
+            writer.finish("failed", error_tail=tail, failure=classify(exc))
         return
     from submitit.core.utils import UncompletedJobError
 

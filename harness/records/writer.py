@@ -246,9 +246,11 @@ class RecordWriter:
         error_tail: str | None = None,
         pruned: Mapping[str, Any] | None = None,
         failure: str | None = None,
+        detail: str | None = None,
     ) -> None:
         """Close the current attempt (``completed``, ``failed``, ``timeout``, ``preempted``,
-        ``pruned``); a ``failed`` one with its ``failure`` class (``harness.job.failure``).
+        ``pruned``, or ``killed``/``stalled`` when a peer process is gone: ``detail`` says
+        which); a ``failed`` one with its ``failure`` class (``harness.job.failure``).
 
         ``completed`` makes the run ``done`` with the last evaluation as its metrics;
         ``failed`` makes it ``failed``; ``pruned`` makes it ``pruned`` (``pruned``: the trial,
@@ -265,6 +267,9 @@ class RecordWriter:
                 self.save()
                 return
             close(self.record, exit_cause, end=now_iso())
+            if detail:  # a vanished exit's error tail says how it ended
+                self.record["attempts"][-1]["detail"] = detail
+                self.record["error_tail"] = f"{exit_cause}: {detail}"
             if failure is not None:
                 self.record["attempts"][-1]["failure"] = failure
             if pruned is not None:
