@@ -1,11 +1,15 @@
 """The smoke detector trained by two processes (``tasks: 2``, gloo on CPU) through the real
 single-node SLURM, preempted by ``scancel --signal=USR2`` (both tasks get the signal) and resumed
 from its checkpoint by the same job: one record, one W&B run, one checkpoint series, both
-attempts with their 2 processes; counted from SLURM (sacct, with accounting)."""
+attempts with their 2 processes; counted from SLURM (sacct, with accounting). And one task's
+training process killed (kill -9): the job ends in seconds and rank 0's record names the rank."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -75,3 +79,34 @@ def test_two_process_smoke_detector_preempted_and_resumed(
     wait_for(lambda: not _in_queue(job), 60, "the finished job to leave the queue", step=0.5)
     if accounting():
         assert _sacct_runs(job) == ["REQUEUED", "COMPLETED"]
+
+
+def test_a_killed_task_ends_the_job_and_rank_0_names_it(
+    tmp_path: Path, slurm_cluster: str, launched
+) -> None:
+    from tests.harness.test_distributed import SPEC as TWO
+
+    spec = write_spec(tmp_path, TWO.replace("max_iters: 30", "max_iters: 400"), name="faults.yaml")
+    spec.write_text(spec.read_text().replace("name: two", "name: faults"))
+    launcher = launched(spec)
+    pc = _cell(spec, tmp_path / "runs")
+    beat = pc.run_dir / ".ranks" / "rank-1"
+    wait_for(lambda: _checkpoint_iter(pc.run_dir) >= 5 and beat.is_file(), 300, "a checkpoint")
+    job = _record(pc)["attempts"][0]["job_id"]
+    pid = int(beat.read_text().split()[1])  # rank 1's training process, inside SLURM's task 1
+    killed_at = time.time()
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not _in_queue(job), 60, "SLURM to end the job", step=0.5)
+    gone_in = time.time() - killed_at
+    code, out = launcher.wait(120)
+    assert code == 1 and f"killed: {pc.cell.label}" in out, out
+    rec = _record(pc)
+    (attempt,) = rec["attempts"]
+    assert attempt["exit"] == "killed" and attempt["processes"] == 2, attempt
+    assert f"rank 1 of job {job} died: its process {pid} is gone" in attempt["detail"], attempt
+    assert rec["checkpoint"] and (pc.run_dir / rec["checkpoint"]).is_file()
+    assert gone_in <= 30, gone_in
+    assert _run_folders(tmp_path / "runs") == [pc.run_dir.name]
+    if accounting():
+        assert len(_sacct_runs(job)) == 1  # one job, run once, never resubmitted
+    print(f"task 1 killed: the job left the queue {gone_in:.1f} s later")
