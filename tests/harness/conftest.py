@@ -131,3 +131,23 @@ def make_payload(resources: object, rid: str = "0123456789ab", executor: str = "
         "none",
         executor,
     )
+
+
+def status_attempts(spec: Path, runs: Path, cwd: Path = REPO) -> list[tuple[str, str]]:
+    """``harness.status``'s account of each attempt of the sweep's runs, as (how it ended, the
+    whole line): ``1. slurm:12 on vm (2 processes): START -> END: killed (how it is known)``."""
+    import re
+    import subprocess
+    import sys
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "harness.status", str(spec), "--runs-dir", str(runs)],
+        capture_output=True, text=True, cwd=cwd, timeout=120, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    found = []
+    for line in shown.stdout.splitlines():
+        said = re.match(r"\s+\d+\. \S+ on .*: \d{4}-\d\d-\d\d [\d:]+ -> \S+ [\d:]+: (\w+)", line)
+        if said:
+            found.append((said[1], line.strip()))
+    return found

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.conftest import wait_for, write_spec
-from tests.harness.test_slurm_faults import (
+from tests.harness.conftest import status_attempts, wait_for, write_spec
+from tests.harness.slurm_jobs import (
     _cell,
     _checkpoint_iter,
     _in_queue,
@@ -106,6 +106,8 @@ def test_a_killed_task_ends_the_job_and_rank_0_names_it(
     assert f"rank 1 of job {job} died: its process {pid} is gone" in attempt["detail"], attempt
     assert rec["checkpoint"] and (pc.run_dir / rec["checkpoint"]).is_file()
     assert gone_in <= 30, gone_in
+    ((cause, line),) = status_attempts(spec, tmp_path / "runs")
+    assert cause == "killed" and "(2 processes)" in line and "rank 1 of job" in line, line
     assert _run_folders(tmp_path / "runs") == [pc.run_dir.name]
     if accounting():
         assert len(_sacct_runs(job)) == 1  # one job, run once, never resubmitted

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.conftest import wait_for
-from tests.harness.test_slurm_faults import (
+from tests.harness.conftest import status_attempts, wait_for
+from tests.harness.slurm_jobs import (
     _cell,
     _checkpoint_iter,
     _in_queue,
@@ -65,6 +65,7 @@ def test_a_real_time_limit_is_a_timeout_resumed_until_the_cap(
     assert resumed[0] == 0 and resumed == sorted(set(resumed)), resumed  # further each time
     assert rec["status"] == "failed" and "timed-out too many times" in rec["error_tail"]
     assert rec["checkpoint"] and (pc.run_dir / rec["checkpoint"]).is_file()
+    assert [c for c, _ in status_attempts(spec, tmp_path / "runs")] == exits
     job = rec["attempts"][0]["job_id"]
     wait_for(lambda: not _in_queue(job), 60, "the job to leave the queue", step=0.5)
     if accounting():

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.conftest import wait_for
-from tests.harness.test_slurm_faults import (
+from tests.harness.conftest import status_attempts, wait_for
+from tests.harness.slurm_jobs import (
     _cell,
     _in_queue,
     _record,
@@ -61,6 +61,8 @@ def test_a_stopped_job_is_stalled_cancelled_and_resumed(
     assert _t(attempt["detected"]) - _t(attempt["end"]) >= STALL_S, attempt
     assert took <= STALL_S + 30, (stopped_at, attempt)
     assert rec["checkpoint"] and (pc.run_dir / rec["checkpoint"]).is_file()
+    ((cause, line),) = status_attempts(spec, runs)
+    assert cause == "stalled" and "no heartbeat for" in line, line
     if accounting():
         assert _sacct_runs(job) == ["CANCELLED by 0"]
     print(f"stalled: judged {took:.1f} s after the stop (limit {STALL_S} s), "
