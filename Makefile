@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-slurm test-latex test-postgres lint bench clean-venv
+.PHONY: setup test test-extended test-slurm test-latex test-postgres lint bench clean-venv
 
 setup:
 	@$(PYTHON) tools/bootstrap.py
@@ -14,6 +14,9 @@ setup:
 test:
 	@test -x $(PY) || { echo "no .venv: run 'make setup' first" >&2; exit 2; }
 	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --durations=10
+
+test-extended:
+	$(PY) -m pytest -q -m extended -p no:cacheprovider
 
 test-slurm:
 	$(PY) -m pytest -q -m slurm -p no:cacheprovider

@@ -23,7 +23,7 @@ from harness.spec import load_spec
 from tests.harness.conftest import launch, wait_for, write_spec
 from tests.harness.test_distributed import SPEC, _checkpoint_iter, _tasks
 
-SILENCE_S = 8
+SILENCE_S = 6  # harness.job.peers allows no less (3 beats)
 
 
 def _rank(pid: int) -> int:
@@ -35,7 +35,12 @@ def _rank(pid: int) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("victim", "how"),
-    [(1, signal.SIGKILL), (0, signal.SIGKILL), (1, signal.SIGSTOP)],
+    [
+        (1, signal.SIGKILL),
+        # the other two would cost the default run 25 s of its 5 minutes (make test-extended)
+        pytest.param(0, signal.SIGKILL, marks=pytest.mark.extended),
+        pytest.param(1, signal.SIGSTOP, marks=pytest.mark.extended),
+    ],
     ids=["kill-rank1", "kill-rank0", "stop-rank1"],
 )
 def test_a_lost_process_ends_its_peers_and_the_attempt(
@@ -71,9 +76,12 @@ def test_a_lost_process_ends_its_peers_and_the_attempt(
         assert f"rank 1 of job {attempt['job_id']} silent for" in attempt["detail"], attempt
         assert "lived; killed" in attempt["detail"] and f": {expected} (" in shown.stdout
         assert ended_in >= SILENCE_S - 2.5, ended_in  # silent since its last beat (every 2 s)
-    elif victim == 1:  # gloo raised at once in rank 0, which names its peer as the cause
-        assert f"rank 1 of job {attempt['job_id']} died" in attempt["detail"], attempt
-        assert "is gone; rank 0 then raised" in attempt["detail"], attempt
+    elif victim == 1:
+        # gloo raises in rank 0 as soon as it next talks to its peer, and rank 0 names the peer
+        # as the cause; or rank 0's watch finds the pid gone first (rank 0 between collectives)
+        said = re.escape(f"rank 1 of job {attempt['job_id']} died: its process ")
+        then = r"; rank 0 then raised RuntimeError"
+        assert re.fullmatch(rf"{said}\d+ is gone({then})?", attempt["detail"]), attempt
     assert rec["checkpoint"] and (pc.run_dir / rec["checkpoint"]).is_file(), rec
     assert ended_in <= SILENCE_S + 15, ended_in
     print(shown.stdout)
