@@ -147,7 +147,11 @@ def status_attempts(spec: Path, runs: Path, cwd: Path = REPO) -> list[tuple[str,
     assert shown.returncode == 0, shown.stdout + shown.stderr
     found = []
     for line in shown.stdout.splitlines():
-        said = re.match(r"\s+\d+\. \S+ on .*: \d{4}-\d\d-\d\d [\d:]+ -> \S+ [\d:]+: (\w+)", line)
+        said = re.match(
+            r"\s+\d+\. \S+ on .*?: [\d-]+ [\d:]+ -> (?:now|[\d-]+ [\d:]+)"
+            r"(?:, resumed at iteration \d+)?: (\w+)",
+            line,
+        )
         if said:
             found.append((said[1], line.strip()))
     return found
