@@ -182,3 +182,12 @@ def last_checkpoint(run_dir: Path) -> str | None:
         return str(path.resolve().relative_to(run_dir.resolve()))
     except ValueError:
         return str(path)
+
+
+def file_signature(path: Path) -> tuple[int, int, int] | None:
+    """What tells one write of the file from the next (each is a new inode: ``os.replace``)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)

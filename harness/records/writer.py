@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from harness.records.exits import close
 from harness.records.record import RunRecord
 from harness.records.schema import COCO_PREFIX, METRIC_KEYS, SCHEMA
 from harness.records.store import (
+    file_signature,
     last_checkpoint,
     now_iso,
     read_raw,
@@ -85,7 +85,7 @@ class RecordWriter:
         }
         self.record = {**base, **(existing or {}), **self._fields}
         self.record["schema"] = SCHEMA
-        self._written = _signature(self.path)
+        self._written = file_signature(self.path)
         old_wandb = (existing or {}).get("wandb") or {}
         if old_wandb.get("synced_dirs") and isinstance(self.record.get("wandb"), dict):
             # a new attempt adds an offline run to upload; keep the list of those already sent
@@ -126,7 +126,7 @@ class RecordWriter:
         judged the job stalled, cancelled or killed, and acted on it): then that close stands in
         memory too, and no later write reopens it; what the job owns (history, checkpoint,
         params) is kept. Called under the folder lock; a ``stat`` when nobody else wrote."""
-        if not self.attempt_open or _signature(self.path) == self._written:
+        if not self.attempt_open or file_signature(self.path) == self._written:
             return False
         disk = read_dict(self.path) or {}
         theirs = (disk.get("attempts") or [None])[-1]
@@ -156,7 +156,7 @@ class RecordWriter:
                 while self._signals:
                     attempt["signals"] = [*attempt.get("signals", []), self._signals.pop(0)]
             save_checked(self.path, self.record)
-            self._written = _signature(self.path)
+            self._written = file_signature(self.path)
 
     def note_signal(self, name: str) -> None:
         """Remember a termination signal for the next save (safe inside a signal handler: it
@@ -295,15 +295,6 @@ def read_dict(path: Path) -> dict[str, Any] | None:
     if raw is not None and not isinstance(raw, dict):
         raise RecordError(f"{path}: a record must be a JSON object, got {type(raw).__name__}")
     return raw
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    """What tells one write of the file from the next (each is a new inode: ``os.replace``)."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def save_checked(path: Path, record: dict[str, Any]) -> None:
