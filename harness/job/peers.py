@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.pids import alive
 from harness.records.store import last_checkpoint
 from harness.records.writer import RecordWriter
 
@@ -46,16 +47,6 @@ def peer_fault() -> tuple[str, str] | None:
     """``(cause, detail)`` when this process raised because a peer is gone (a collective broke:
     gloo raises at once when a peer's socket closes), else None."""
     return _WATCH.gone() if _WATCH is not None else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def leaving() -> None:
@@ -166,7 +157,7 @@ class PeerWatch:
                 return r, "left", f"rank 0 of job {self.job_id} finished {silent:.0f} s ago"
             if state in ("done", "signalled"):
                 continue
-            if fresh and self._here(fields) and not _alive(pid := int(fields[1])):
+            if fresh and self._here(fields) and not alive(pid := int(fields[1])):
                 return r, "killed", f"rank {r} of job {self.job_id} died: its process {pid} is gone"
             if silent > silence_s():
                 return r, *self._silent(r, fields, silent)
@@ -198,7 +189,7 @@ class PeerWatch:
         if not self._here(fields):
             return "killed", f"{where} (on {fields[2] if len(fields) == 5 else '?'})"
         pid = int(fields[1])
-        if not _alive(pid):
+        if not alive(pid):
             return "killed", f"{where}: its process {pid} is gone"
         self._stalled_pid = pid
         return "stalled", f"{where}: its process {pid} lived; killed"

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import fcntl
-import os
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.pids import alive
 from harness.search.lock import LOCK_NAME
 
 LOG_NAME = "search.log"
@@ -65,21 +65,7 @@ def follow(folder: Path, poll_s: float = 0.5) -> int:
             if line:
                 print(line, end="")
                 continue
-            if holder(folder) is None and not _alive(pid):  # its last lines follow the lock
+            if holder(folder) is None and not alive(pid):  # its last lines follow the lock
                 print(fh.read(), end="")
                 return 0
             time.sleep(poll_s)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return True  # no /proc here: the signal said it exists
-    return b") Z" not in stat  # a zombie has ended; only its parent has yet to reap it
