@@ -73,10 +73,19 @@ def decoder_dims(model: nn.Module, release: str, config: Path) -> Dims:
         return Dims(groups, group_channels, sampling.in_points, mixing.out_points)
     if not is_lors or generator.args.parts != "both" or out_proj.args.parts != "both":
         raise ConvertError(
-            f"config {config} does not build the release's AdaMixer+LORS (LORS_A and LORS_T, "
-            "parts=both): use --config configs/adamixer_lors/adamixer_lors_r50_1x_coco.py"
+            f"config {config} {_what(mixing)}, not the release's AdaMixer+LORS (LORS_A and "
+            "LORS_T, parts=both): use --config configs/adamixer_lors/adamixer_lors_r50_1x_coco.py"
         )
     args = generator.args
     return Dims(
         groups, group_channels, sampling.in_points, mixing.out_points, args.rank, args.groups
     )
+
+
+def _what(mixing: Any) -> str:
+    if not isinstance(mixing.generator, AdaptiveLORS) and not isinstance(
+        mixing.out_proj, StaticLORS
+    ):
+        return "builds plain AdaMixer"
+    parts = (type(mixing.generator).__name__, type(mixing.out_proj).__name__)
+    return "builds {} + {}".format(*parts)

@@ -39,6 +39,18 @@ def _first_line(err: BaseException) -> str:
     return text[0][:160] if text else type(err).__name__
 
 
+def _unpickler_reason(err: BaseException) -> str:
+    """What torch's weights_only loader met, from its message (whose first lines are advice,
+    the same for every file): e.g. ``Unsupported global: GLOBAL pkg.Class``."""
+    text = str(err)
+    marker = "WeightsUnpickler error:"
+    if marker not in text:
+        return _first_line(err)
+    after = text.split(marker, 1)[1].strip()
+    reason = after.splitlines()[0] if after else ""
+    return reason.split(" was not an allowed global")[0][:160]
+
+
 def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """The tensors of the checkpoint at ``path`` (its ``state_dict``, or the file itself when it
     is a plain mapping of tensors); ``module.`` prefixes (a DDP wrapper's) removed.
@@ -53,9 +65,14 @@ def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
         with torch.serialization.safe_globals(_numpy_globals()):
             raw = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
+        reason = _unpickler_reason(err)
+        if "Unsupported global" in reason:
+            raise ConvertError(
+                f"{path}: refused by torch's weights_only loader ({reason}): it holds objects "
+                "beyond tensors and plain data, and is not unpickled; re-save its state_dict"
+            ) from None
         raise ConvertError(
-            f"{path}: refused by torch's weights_only loader ({_first_line(err)}); "
-            "it holds more than tensors and plain data, so it is not unpickled"
+            f"{path}: not a readable torch checkpoint ({reason}): is the download complete?"
         ) from None
     except (RuntimeError, EOFError, ValueError, OSError, KeyError) as err:
         raise ConvertError(
