@@ -99,13 +99,33 @@ def model_state(path: Path) -> dict[str, Any]:
     return {str(k).removeprefix("module."): v for k, v in state.items()}
 
 
-def check_fits(path: Path, state: Mapping[str, Any], model: Any) -> None:
-    """Raise unless ``state`` has exactly ``model``'s keys with its shapes."""
+def check_not_release(path: Path, state: Mapping[str, Any]) -> None:
+    """Raise when ``state`` is in a release's layout, naming the command that converts it."""
     if any(k.startswith(RELEASE_PREFIXES) for k in state):
         raise EvaluationError(
             f"checkpoint {path} is in a release's layout: convert it first with "
             f"python -m lors.convert {path} CONVERTED.pth"
         )
+
+
+def prepare_data(cfg: Any) -> None:
+    """Make a synthetic set the config declares, then check every dataset path it reads.
+
+    Raises:
+        lors.engine.DataError: a dataset path is missing (names it and its config key).
+    """
+    from lors.data.check import check_data
+    from lors.data.ondemand import ensure, requested
+
+    request = requested(cfg)
+    if request is not None:
+        ensure(request, inside=Path.cwd())
+    check_data(cfg)
+
+
+def check_fits(path: Path, state: Mapping[str, Any], model: Any) -> None:
+    """Raise unless ``state`` has exactly ``model``'s keys with its shapes."""
+    check_not_release(path, state)
     ours = model.state_dict()
     missing = [k for k in ours if k not in state]
     extra = [k for k in state if k not in ours]
@@ -126,14 +146,12 @@ def evaluate(cfg: Any, checkpoint: Path) -> Evaluation:
         EvaluationError: the checkpoint does not fit the model.
         lors.engine.DataError: the test data is missing.
     """
-    from lors.data.ondemand import ensure, requested
     from lors.engine.runner import build_runner
     from lors.model_parts import count_model_params
 
     state = model_state(checkpoint)
-    request = requested(cfg)
-    if request is not None:
-        ensure(request, inside=Path.cwd())
+    check_not_release(checkpoint, state)
+    prepare_data(cfg)
     runner = build_runner(cfg)
     model = getattr(runner.model, "module", runner.model)
     check_fits(checkpoint, state, model)
