@@ -151,9 +151,10 @@ def read_journal(sweep: Path) -> JournalState:
 UNSYNCED_EVENTS = frozenset({"submitted"})
 
 
-def append(sweep: Path, event: str, token: str, **fields: Any) -> None:
-    """Append one entry to the journal; fsync it unless it is in :data:`UNSYNCED_EVENTS` (and
-    the folder too when this creates the journal, so that its name survives a crash)."""
+def append(sweep: Path, event: str, token: str, sync: bool = True, **fields: Any) -> None:
+    """Append one entry to the journal; fsync it unless it is in :data:`UNSYNCED_EVENTS` or
+    ``sync`` is False (and the folder too when this creates the journal, so that its name
+    survives a crash)."""
     sweep.mkdir(parents=True, exist_ok=True)
     line = json.dumps({"event": event, "token": token, "time": now_iso(), **fields})
     path = journal_path(sweep)
@@ -161,7 +162,7 @@ def append(sweep: Path, event: str, token: str, **fields: Any) -> None:
     with path.open("a") as fh:
         fh.write(line + "\n")
         fh.flush()
-        if created or event not in UNSYNCED_EVENTS:
+        if created or (sync and event not in UNSYNCED_EVENTS):
             os.fsync(fh.fileno())
     if created:
         fsync_dir(sweep)
@@ -177,10 +178,11 @@ def fsync_dir(folder: Path) -> None:
 
 
 def record_submitting(
-    sweep: Path, token: str, executor: str, units: Sequence[Sequence[str]]
+    sweep: Path, token: str, executor: str, units: Sequence[Sequence[str]], sync: bool = True
 ) -> None:
-    """Write-ahead entry: this token is about to submit these units."""
-    append(sweep, "submitting", token, executor=executor, units=[list(u) for u in units])
+    """Write-ahead entry: this token is about to submit these units (``sync=False``: written,
+    not fsynced, for jobs that die with their launcher)."""
+    append(sweep, "submitting", token, sync=sync, executor=executor, units=[list(u) for u in units])
 
 
 @contextmanager

@@ -217,7 +217,10 @@ def submit(
         executor.admit(units)
         save_code_files(runs_root, plan.code)  # lets harness.status name changed files later
         token = journal.new_token()
-        journal.record_submitting(folder, token, executor.name, [u.run_ids for u in units])
+        journal.record_submitting(
+            folder, token, executor.name, [u.run_ids for u in units],
+            sync=executor.jobs_outlive_launcher,
+        )  # fmt: skip
         _fault("after-journal")
         job_ids = executor.submit(units, token)
         _fault("after-submit")

@@ -59,6 +59,10 @@ class Executor(ABC):
     """
 
     name: ClassVar[str]
+    # Whether a job can outlive the launcher that submitted it; where it cannot (it runs in the
+    # launcher's process), the write-ahead entry before its submit needs no fsync: a crash that
+    # loses the entry ends the job with it, and the job's record alone says what it did.
+    jobs_outlive_launcher: ClassVar[bool] = True
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

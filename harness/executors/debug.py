@@ -25,6 +25,7 @@ class DebugExecutor(Executor):
     """Runs units in process (no parallelism, no requeue); job ids are ``<token>-<unit>``."""
 
     name = "debug"
+    jobs_outlive_launcher = False
 
     def run_unit(self, payloads: Sequence[JobPayload]) -> list[str]:
         """What one job runs: :class:`CellJob` (``run_cell`` records failures, never raises)."""

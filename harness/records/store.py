@@ -10,6 +10,7 @@ import json
 import math
 import os
 import threading
+import zlib
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,7 +23,11 @@ from harness.errors import RecordError
 from harness.layout import parse_run_folder
 from harness.records.schema import RECORD_NAME
 
-LOCK_NAME = ".record.lock"
+# The record locks of a sweep folder's runs: a fixed set of files, each run hashed to one. A
+# lock file per run folder would cost each run one more file created, which on this kind of
+# disk (and on a parallel file system's metadata server) costs more than the rest of the write.
+LOCKS_DIR = ".record-locks"
+LOCK_SLOTS = 64
 
 
 def now_iso() -> str:
@@ -156,13 +161,28 @@ def record_path(run_dir: Path) -> Path:
     return run_dir / RECORD_NAME
 
 
+def lock_file(run_dir: Path) -> Path:
+    """The file whose ``flock`` is the run folder's record lock: one of the sweep folder's
+    :data:`LOCK_SLOTS`, chosen by a hash of the run folder's name that every process and node
+    computes alike (``crc32``; Python's ``hash`` differs per process)."""
+    slot = zlib.crc32(run_dir.name.encode()) % LOCK_SLOTS
+    return run_dir.parent / LOCKS_DIR / f"{slot:02d}"
+
+
 @contextmanager
 def record_lock(run_dir: Path) -> Iterator[None]:
     """Hold the run folder's record lock: a job opening an attempt and a launcher closing a dead
     one read, change and write the same record, and neither may lose the other's change. A
-    ``flock``: the kernel drops it when its holder dies; NFSv4 honours it across nodes."""
+    ``flock``: the kernel drops it when its holder dies; NFSv4 honours it across nodes. Runs that
+    share a slot wait for each other's write, never longer: no caller holds two runs' locks."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    with (run_dir / LOCK_NAME).open("a") as fh:
+    path = lock_file(run_dir)
+    try:
+        fh = path.open("a")
+    except FileNotFoundError:
+        path.parent.mkdir(exist_ok=True)
+        fh = path.open("a")
+    with fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
             yield

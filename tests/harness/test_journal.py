@@ -81,3 +81,13 @@ def test_every_entry_but_submitted_is_fsynced_and_a_new_journal_its_folder_too(
     journal.record_submitting(tmp_path, "t2", "local", [["r2"]])
     journal.append(tmp_path, "abandoned", "t2")
     assert synced == ["file", "folder", "file", "file"]
+    # a debug job dies with its launcher: its write-ahead entry is written, not fsynced
+    journal.record_submitting(tmp_path, "t3", "debug", [["r3"]], sync=False)
+    assert synced == ["file", "folder", "file", "file"]
+    assert [s.token for s in journal.read_journal(tmp_path).pending()] == ["t3"]
+
+
+def test_only_an_executor_whose_jobs_die_with_the_launcher_skips_the_write_ahead_fsync() -> None:
+    from harness.executors import EXECUTORS
+
+    assert {n for n, cls in EXECUTORS.items() if not cls.jobs_outlive_launcher} == {"debug"}
