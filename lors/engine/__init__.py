@@ -6,6 +6,8 @@
 - ``load_checkpoint_file(path)``: reads a checkpoint the project wrote, under torch's
   ``weights_only`` loading;
 - ``python -m lors.engine.train CONFIG``: train and evaluate one config.
+- ``python -m lors.engine.test CONFIG CHECKPOINT``: evaluate a checkpoint with the config's test
+  loop (strict about its keys; one JSON summary line).
 """
 
 from lors.data.check import DataError, check_data, find_missing_data
