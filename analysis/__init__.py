@@ -11,7 +11,8 @@ Vocabulary (shared with ``harness``):
 - **curve**: a figure drawn from counts (``lors.counting``) or from records.
 
 Modules, in pipeline order: ``records`` (read and validate ``record.json``), ``sweep`` (the one
-bridge to ``harness.spec`` / ``harness.plan``), ``counts`` (cells of count tables), ``layout``
+bridge to ``harness.spec`` / ``harness.plan``), ``evaluations`` (records of a given checkpoint's
+evaluation: rows the sweep did not train), ``counts`` (cells of count tables), ``layout``
 and ``quantities`` (the plain inputs and the metric vocabulary), ``table`` / ``delta`` /
 ``entries`` (pure: cells -> paper-shaped DataFrame), ``cell_text`` / ``render`` (LaTeX, Markdown,
 CSV), ``provenance`` / ``regression`` (sidecars, ``explain``, ``--check``), ``pareto`` /

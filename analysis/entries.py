@@ -96,11 +96,14 @@ class Table:
         frame: :class:`Entry` objects; index = row keys (name: the rows axis); columns = metric
             keys (``columns: metrics``) or a MultiIndex (column-axis value, metric key).
         problems: every cell that is not done, in table order.
+        evaluated: the rows that evaluate a given checkpoint (:mod:`analysis.evaluations`),
+            after the sweep's rows; not trained by the sweep.
     """
 
     layout: TableLayout
     frame: pd.DataFrame
     problems: tuple[Problem, ...]
+    evaluated: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:

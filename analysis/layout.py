@@ -127,6 +127,9 @@ class CellState:
         problem: why the cell is not usable (e.g. the corrupt file and its error), or None.
         sources: metric key -> how a count cell's value was computed (function and arguments).
         older: for a result from an older run, what changed since (one line), else None.
+        evaluated: for an evaluation of a given checkpoint (``harness.evaluate``: a row the
+            sweep did not train, :mod:`analysis.evaluations`), the checkpoint's ``file`` and
+            ``sha256``; None for a cell of the sweep.
     """
 
     label: str
@@ -139,6 +142,7 @@ class CellState:
     problem: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     older: str | None = None
+    evaluated: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.status not in CELL_STATUSES:

@@ -91,7 +91,8 @@ def _formats(raw: str) -> tuple[str, ...]:
 def _load(spec: Path, profile: str | None, root: Path) -> tuple[SweepInputs, Table]:
     try:
         inputs = load_sweep(spec, profile, root)
-        return inputs, build_table(inputs.layout, inputs.axis_values, inputs.cells)
+        table = build_table(inputs.layout, inputs.axis_values, inputs.cells, inputs.evaluations)
+        return inputs, table
     except TableSpecError as exc:
         raise TableSpecError(f"{spec}: {exc}") from None
 

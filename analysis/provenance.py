@@ -112,6 +112,8 @@ def _run(cell: CellState) -> dict[str, Any]:
         out["problem"] = cell.problem
     if cell.older:
         out["older"] = cell.older
+    if cell.evaluated is not None:
+        out["evaluated_checkpoint"] = dict(cell.evaluated)
     record = cell.record
     if record is not None:
         path = str(record.path)
@@ -221,11 +223,16 @@ def explain(data: Mapping[str, Any], cell: Mapping[str, Any]) -> str:
             lines.append(f"    record      of an older run {run['record_run_id']} (stale){old}")
         wandb = run["wandb"]
         synced = "synced" if wandb["synced"] else "not synced"
+        checkpoint = run["checkpoint"] or "-"
+        if "evaluated_checkpoint" in run:
+            weights = run["evaluated_checkpoint"]
+            checkpoint = f"{weights['file']} (sha256 {weights['sha256']})"
+            lines.append("    evaluated   a given checkpoint, not trained by the sweep")
         lines += [
             f"    record      {run['record']}",
             f"    jobs        {', '.join(run['jobs']) or '-'}",
             f"    wandb       {wandb['id'] or '-'} ({wandb['mode'] or '?'}, {synced})",
             f"    commit      {run['commit'] or '-'}{' (dirty)' if run['dirty'] else ''}",
-            f"    checkpoint  {run['checkpoint'] or '-'}",
+            f"    checkpoint  {checkpoint}",
         ]
     return "\n".join(lines)

@@ -49,8 +49,27 @@ def notes(table: Table, fmt: str, smoke: bool = True) -> list[str]:
         out.append(_delta_note(table, fmt, untested=any(e.p_value is None for e in deltas)))
     if table.problems:
         out.append("Cells without a number show the state of their runs.")
+    if table.evaluated:
+        out.append(evaluated_note(table, fmt))
     out += older_notes(table, fmt)
     return out
+
+
+def evaluated_note(table: Table, fmt: str) -> str:
+    """What the rows after the sweep's are: evaluations of a given checkpoint, one run each."""
+    rows = list(table.evaluated)
+    names = rows[0] if len(rows) == 1 else ", ".join(rows[:-1]) + " and " + rows[-1]
+    what = "an evaluation" if len(rows) == 1 else "evaluations"
+    delta = ""
+    if table.layout.delta and any(e.is_delta for e in table.frame.to_numpy().ravel()):
+        delta = ", no " + metric_header(DELTA_PREFIX + table.layout.delta, table.layout.kind, fmt)
+    if fmt == "latex":
+        names = latex_escape(names)
+    return (
+        f"Not trained by the sweep: {names} {'is' if len(rows) == 1 else 'are'} {what} of a "
+        f"given checkpoint (python -m harness.evaluate); one run, so no spread{delta}, and not "
+        "ranked for bold."
+    )
 
 
 def older_notes(table: Table, fmt: str) -> list[str]:
@@ -135,6 +154,9 @@ def to_csv(table: Table) -> str:
     older = table.older()
     if older:
         first = f"{first} [{len(older)} value(s) from older runs: see the .md table]".lstrip()
+    if table.evaluated:
+        names = ", ".join(table.evaluated)
+        first = f"{first} [not trained by the sweep, evaluations of a given checkpoint: {names}]"
     header = [first]
     for name, col in zip(column_names(table, "csv"), table.frame.columns, strict=True):
         header += [name, *(f"{name} {extra}" for extra in _csv_extras(col, kind))]

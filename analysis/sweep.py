@@ -4,7 +4,9 @@ Cells come from the spec (``harness.spec``), each with its identity today
 (``harness.identity``); records are matched to cells by sweep, profile and label
 (``harness.records.match``), never by re-planning. A result from an older run (other code, config
 or data) stays in the table, marked with what changed; the dataset need not be here (then config
-and code decide). Nothing imports torch, mmcv or mmdet, and nothing is written.
+and code decide). The other records of the sweep folder that evaluate a given checkpoint
+(``harness.evaluate``) become extra rows (:mod:`analysis.evaluations`). Nothing imports torch,
+mmcv or mmdet, and nothing is written.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from analysis.counts import count_cells
 from analysis.errors import TableSpecError
+from analysis.evaluations import evaluation_cells
 from analysis.layout import CellState, TableLayout
 from harness.gcpause import gc_paused
 from harness.identity import CodeVersion, ResolvedCell, code_version, resolve_cells
@@ -44,6 +47,8 @@ class SweepInputs:
         overrides: the profile's overrides (the knobs of a count table's curves).
         search: a search spec's block as its profile runs it (None for a grid sweep).
         runs_root: the runs root the records came from (a search's figures overlay a grid).
+        evaluations: the evaluations of a given checkpoint under the sweep folder, one per label
+            (rows the sweep did not train: :mod:`analysis.evaluations`).
     """
 
     spec_path: Path
@@ -54,6 +59,7 @@ class SweepInputs:
     overrides: Mapping[str, Any] = field(default_factory=dict)
     search: Any = None
     runs_root: Path | None = None
+    evaluations: tuple[CellState, ...] = ()
 
 
 def has_table(spec_path: Path) -> bool:
@@ -108,7 +114,11 @@ def load_sweep(spec_path: Path, profile: str | None, runs_root: Path) -> SweepIn
             if state.status == "corrupt" and state.problem:
                 corrupt.append(state.problem)
             states.append(state)
-    return SweepInputs(spec_path, layout, axis_values, tuple(states), tuple(corrupt))
+        slugs = {label_slug(rc.cell.label) for rc in resolved}
+        evaluations = evaluation_cells(on_disk, slugs, spec.name, prof.name)
+    return SweepInputs(
+        spec_path, layout, axis_values, tuple(states), tuple(corrupt), evaluations=evaluations
+    )
 
 
 def _state(

@@ -25,6 +25,7 @@ from analysis.entries import (
     placeholder,
 )
 from analysis.errors import TableSpecError
+from analysis.evaluations import place
 from analysis.layout import LABEL_AXIS, METRICS_AXIS, CellState, TableLayout
 from analysis.quantities import quantity
 
@@ -32,7 +33,10 @@ __all__ = ["Entry", "Problem", "Table", "build_table", "check_metrics", "sample_
 
 
 def build_table(
-    layout: TableLayout, axis_values: Mapping[str, Sequence[str]], cells: Sequence[CellState]
+    layout: TableLayout,
+    axis_values: Mapping[str, Sequence[str]],
+    cells: Sequence[CellState],
+    evaluations: Sequence[CellState] = (),
 ) -> Table:
     """Build the table of a sweep.
 
@@ -40,6 +44,8 @@ def build_table(
         layout: the table block.
         axis_values: axis name -> value labels in spec order (orders rows and columns).
         cells: every cell of the sweep (all seeds) with its current state.
+        evaluations: evaluations of a given checkpoint (:mod:`analysis.evaluations`), one row
+            each after the sweep's rows; they change nothing in the sweep's rows.
 
     Returns:
         The table; rows and columns follow the spec order of their axis values.
@@ -49,7 +55,7 @@ def build_table(
             different cells would land in one table cell, or the baseline matches several rows.
     """
     if layout.kind == "runs":
-        check_metrics(layout, cells)
+        check_metrics(layout, [*cells, *evaluations])
     groups = _group(layout, cells)
     rows = _order([r for r, _ in groups], axis_values.get(layout.rows))
     baseline = find_baseline(layout, groups, rows) if layout.delta else None
@@ -71,13 +77,28 @@ def build_table(
         fill_delta(layout, baseline, rows, keys, grid)
     if layout.kind == "runs":
         _mark_best(rows, keys, grid)
+    evaluated = []
+    for row, group, cell in place(layout, evaluations, rows):  # after the bold: not ranked
+        evaluated.append(row)
+        for key in keys:
+            # An evaluation's Δ is a dash, not a number. The Δ column compares runs the sweep
+            # trained under one protocol (schedule, data, code) with the baseline, tested against
+            # their seeds; a checkpoint trained elsewhere differs in all of that at once and has
+            # no seeds, so its difference would read as the method's effect, untested, when it
+            # is not one; and a Δ against the reproduced row of the same model would give the
+            # column a second meaning. Its metrics sit beside the reproduced rows' to compare.
+            if key[0] != group or key[1].startswith(DELTA_PREFIX):
+                grid[(row, key)] = Entry(key[1], "hole")
+            else:
+                grid[(row, key)] = _aggregate(layout, key[1], (cell,))
+    rows = [*rows, *evaluated]
     frame = pd.DataFrame(
         [[grid[(row, key)] for key in keys] for row in rows],
         index=pd.Index(rows, name=layout.rows),
         columns=columns,
         dtype=object,
     )
-    return Table(layout, frame, tuple(_problems(frame)))
+    return Table(layout, frame, tuple(_problems(frame)), tuple(evaluated))
 
 
 def sample_std(values: Sequence[float]) -> float | None:
