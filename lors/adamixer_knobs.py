@@ -152,6 +152,21 @@ def parse_lors_cfg(raw: Mapping[str, Any] | None, num_stages: int) -> LorsCfg | 
     )
 
 
+def inert_lors_keys(cfg: LorsCfg) -> frozenset[str]:
+    """The ``lors_cfg`` keys whose value changes nothing in the model ``cfg`` builds: the ranks
+    and K of a part that is absent (``adaptive`` or ``static`` False, or ``parts="shared"``,
+    which keeps no private terms), ``parts`` when neither LORS_A nor LORS_T is on. Two configs
+    that differ only there build the same parameters from the same random stream: one run."""
+    inert: set[str] = set()
+    if not cfg.adaptive or cfg.parts == "shared":
+        inert |= {"adaptive_rank", "adaptive_groups"}
+    if not cfg.static or cfg.parts == "shared":
+        inert.add("static_rank")
+    if not cfg.adaptive and not cfg.static:
+        inert.add("parts")
+    return frozenset(inert)
+
+
 def _expand_groups(value: Any, num_stages: int, problems: list[str]) -> tuple[int, ...]:
     if _positive_int(value):
         return (value,) * num_stages

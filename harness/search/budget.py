@@ -25,6 +25,29 @@ def decoder_budget(search: SearchSpec, cfg: Mapping[str, Any]) -> dict[str, floa
     return {key: float(counts[part]) for key, part in ANALYTIC.items() if part in counts}
 
 
+def effective_params(
+    search: SearchSpec, base: Mapping[str, Any], params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The trial's parameters less those that change nothing in its model (a rank of a LORS part
+    the trial switched off: ``lors.adamixer_knobs.inert_lors_keys``). The label and the overrides
+    are made from these, so trials that sample the same model share one run and train it once;
+    the study keeps what it sampled. A config the knob contract refuses keeps every parameter
+    (:func:`infeasible` says why it cannot run)."""
+    from lors.adamixer_knobs import LORS_KEY, inert_lors_keys, knobs_from_config
+
+    cfg = apply_overrides(base, overrides(search, params))
+    if not isinstance((cfg.get("model") or {}).get("roi_head"), Mapping):
+        return dict(params)
+    try:
+        lors = knobs_from_config(cfg).lors_cfg
+    except LorsError:
+        return dict(params)
+    if lors is None:
+        return dict(params)
+    inert = {f"{LORS_KEY}.{key}" for key in inert_lors_keys(lors)}
+    return {p.name: params[p.name] for p in search.space if p.key not in inert}
+
+
 def infeasible(
     search: SearchSpec, base: Mapping[str, Any], params: Mapping[str, Any]
 ) -> str | None:

@@ -24,7 +24,7 @@ from harness.identity import profile_config
 from harness.layout import sweep_dir
 from harness.plan import PlannedCell
 from harness.search.book import Book
-from harness.search.budget import infeasible
+from harness.search.budget import effective_params, infeasible
 from harness.search.lock import controller_lock
 from harness.search.pruning import prune_block, report_history, should_prune
 from harness.search.space import distributions, trial_axes, trial_label
@@ -85,6 +85,7 @@ class Controller:
         self.study: optuna.Study | None = None
         self.trained = 0
         self._repruned: dict[int, Mapping[str, Any]] = {}  # trial -> where its replay pruned it
+        self._effective: dict[int, dict[str, Any]] = {}  # trial -> its params that shape a model
 
     def run(self, n_trials: int) -> optuna.Study:
         """Run until ``n_trials`` trials have ended; returns the study."""
@@ -122,12 +123,18 @@ class Controller:
                 time.sleep(self.poll_s)
                 book.read()
 
+    def _params(self, trial: optuna.Trial | optuna.trial.FrozenTrial) -> dict[str, Any]:
+        """The trial's parameters that change its model (``effective_params``), once per trial."""
+        if trial.number not in self._effective:
+            self._effective[trial.number] = effective_params(self.search, self.base, trial.params)
+        return self._effective[trial.number]
+
     def _ask(self, study: optuna.Study, book: Book, room: int) -> None:
         with batched(study):  # one fsync for the asks (and the tells before): then the submit
             while len(book.running) < self.search.in_flight and room > 0:
                 trial = study.ask(self.dists)
                 room -= 1
-                label = trial_label(self.search, trial.params)
+                label = trial_label(self.search, self._params(trial))
                 why = infeasible(self.search, self.base, trial.params)
                 if why:
                     trial.set_user_attr("infeasible", why)
@@ -138,8 +145,8 @@ class Controller:
 
     def _step(self, study: optuna.Study, running: Mapping[int, optuna.trial.FrozenTrial]) -> None:
         """Submit what is new of the trials in flight, then tell every trial that ended."""
-        labels = {n: trial_label(self.search, t.params) for n, t in running.items()}
-        cases = {labels[n]: t.params for n, t in running.items()}
+        labels = {n: trial_label(self.search, self._params(t)) for n, t in running.items()}
+        cases = {labels[n]: self._params(t) for n, t in running.items()}
         spec = replace(self.spec, axes=trial_axes(self.search, cases))
         number_of = {labels[n]: n for n in sorted(running, reverse=True)}  # the first asker
         notes: dict[int, str] = {}

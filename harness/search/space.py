@@ -54,15 +54,16 @@ def value_of(param: SearchParam, stored: Any) -> Any:
 
 
 def overrides(search: SearchSpec, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The dotted config overrides of a trial's parameters."""
-    return {p.key: value_of(p, params[p.name]) for p in search.space}
+    """The dotted config overrides of a trial's parameters (those it has: an inert one is left
+    out, :func:`harness.search.budget.effective_params`)."""
+    return {p.key: value_of(p, params[p.name]) for p in search.space if p.name in params}
 
 
 def trial_label(search: SearchSpec, params: Mapping[str, Any]) -> str:
     """``adaptive_rank=16,adaptive_groups=1-1-2-2-3-3``: the trial's cell label (its config,
     not its number, so equal configs share a label and a run)."""
     parts = []
-    for p in search.space:
+    for p in (p for p in search.space if p.name in params):  # an inert knob is left out
         value = value_of(p, params[p.name])
         shown = value_label(value)
         if isinstance(value, float):
