@@ -136,12 +136,22 @@ def front(study: optuna.Study, search: SearchSpec) -> str:
     )
     if not best:
         return "no trial completed: no front yet"
-    rows = []
+    # trials that share their runs (the same model: equal configs, or configs that differ only
+    # in knobs it leaves inert) are one row, with the parameters they agree on
+    groups: dict[object, list[optuna.trial.FrozenTrial]] = {}
     for t in sorted(best, key=lambda t: t.number):
-        values = [f"{v:.4g}" for v in t.values]
-        runs = ",".join(t.user_attrs.get("run_ids", [])) or "-"
-        params = ", ".join(f"{k}={v}" for k, v in t.params.items())
-        rows.append([str(t.number), params, *values, runs])
+        key = tuple(t.user_attrs.get("run_ids", []))
+        groups.setdefault(key or t.number, []).append(t)
+    rows = []
+    for trials in groups.values():
+        first = trials[0]
+        shared = {
+            k: v for k, v in first.params.items() if all(t.params.get(k) == v for t in trials)
+        }
+        values = [f"{v:.4g}" for v in first.values]
+        runs = ",".join(first.user_attrs.get("run_ids", [])) or "-"
+        params = ", ".join(f"{k}={v}" for k, v in shared.items())
+        rows.append([",".join(str(t.number) for t in trials), params, *values, runs])
     return format_table(["trial", "params", *objectives, "runs"], rows)
 
 

@@ -60,3 +60,25 @@ def test_two_trials_of_the_same_model_in_flight_are_one_cell(tmp_path: Path) -> 
              for t in running.values()}  # fmt: skip
     axis = trial_axes(spec.search, cases)  # what _step plans: one cell for both trials
     assert [c.label for c in axis.items] == ["parts=shared"]
+
+
+def test_the_front_shows_trials_of_one_run_as_one_row() -> None:
+    import optuna
+
+    from harness.search.cli import front
+
+    spec = _spec()
+    assert spec.search is not None
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    for params, values, run in ((SHARED_A, (0.3, 5e5), "aaa"), (SHARED_B, (0.3, 5e5), "aaa"),
+                                (BOTH, (0.4, 9e5), "bbb")):  # fmt: skip
+        one = optuna.distributions.CategoricalDistribution
+        trial = optuna.trial.create_trial(
+            params=params, distributions={k: one([v]) for k, v in params.items()},
+            values=list(values), user_attrs={"run_ids": [run]},
+        )  # fmt: skip
+        study.add_trial(trial)
+    lines = front(study, spec.search).splitlines()[2:]
+    assert len(lines) == 2
+    assert lines[0].split()[:2] == ["0,1", "parts=shared"] and lines[0].split()[-1] == "aaa"
+    assert lines[1].startswith("2 ") and "adaptive_rank=4" in lines[1]
