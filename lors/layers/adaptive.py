@@ -28,7 +28,8 @@ class AdaptiveLORS(nn.Module):
       a row-major (d_in, d_out) matrix. Weight zeros, bias PyTorch's default.
     - ``lors_core_generators[i]``: Linear(query_dim -> count * S * K_i * r * r); group outer,
       then weight spec, then k, then the row-major (r, r) core. Weight and bias zeros, so every
-      private term is exactly zero at initialisation.
+      private term is exactly zero at initialisation; with ``parts="private"`` (no shared
+      generator) the bias keeps PyTorch's default, as the shared generator's does.
     - ``lors_left[i][name]`` (count, d_in, K_i, r) with ``L_{g,k} = [g, :, k]`` and
       ``lors_right[i][name]`` (count, K_i, r, d_out) with ``R_{g,k} = [g, k]``: kaiming-uniform
       (a = 0) with fan-in ``d_in * r`` for L and ``r * d_out`` for R, the scale the release's
@@ -109,7 +110,15 @@ class AdaptiveLORS(nn.Module):
         for i in range(len(self.lors_core_generators)):
             gen = self.core_generator(i)
             nn.init.zeros_(gen.weight)
-            nn.init.zeros_(gen.bias)
+            if self.lors_shared_generator is None:
+                # parts="private": no shared term carries the layer at step 0. With zero cores
+                # every generated weight (M and S alike) would be 0, and each one's gradient is a
+                # product with the other: an exact saddle where the mixing never trains. So the
+                # core generator takes the shared generator's role: weight zeros, bias default.
+                gen.reset_parameters()
+                nn.init.zeros_(gen.weight)
+            else:
+                nn.init.zeros_(gen.bias)
             lefts, rights = self.outer_factors(i)
             for w in self.args.weights:
                 _kaiming_uniform(lefts[w.name], fan_in=w.d_in * r)

@@ -54,7 +54,7 @@ def _inputs(
     return xs
 
 
-@pytest.mark.parametrize("parts", LORS_PARTS)
+@pytest.mark.parametrize("parts", ["both", "shared"])
 def test_every_layer_starts_as_the_shared_generator(parts: str) -> None:
     torch.manual_seed(0)
     layer = AdaptiveLORS(8, SPECS, 3, 2, [1, 2, 3], parts=parts)
@@ -62,13 +62,46 @@ def test_every_layer_starts_as_the_shared_generator(parts: str) -> None:
     for name in ("M", "S"):
         weights = [layer(query, i).materialize(name) for i in range(3)]
         shared = layer(query, 0).shared(name)
+        assert shared is not None
         for i, w in enumerate(weights):
-            expected = torch.zeros_like(w) if shared is None else shared
-            torch.testing.assert_close(w, expected, rtol=0, atol=0, msg=f"layer {i}")
-        if shared is not None:
-            # generator weight zeros: the shared weight is its bias, the same for every query
-            torch.testing.assert_close(shared[0], shared[-1], rtol=0, atol=0)
-            assert torch.count_nonzero(shared) > 0
+            torch.testing.assert_close(w, shared, rtol=0, atol=0, msg=f"layer {i}")
+        # generator weight zeros: the shared weight is its bias, the same for every query
+        torch.testing.assert_close(shared[0], shared[-1], rtol=0, atol=0)
+        assert torch.count_nonzero(shared) > 0
+
+
+def test_private_only_layers_start_nonzero_and_their_own() -> None:
+    """No shared term: each layer starts as its private term with the core generator's default
+    bias (its weight zeros: the same for every query), one weight per layer, never 0."""
+    torch.manual_seed(0)
+    layer = AdaptiveLORS(8, SPECS, 3, 2, [1, 2, 3], parts="private")
+    query = torch.randn(5, 8)
+    for name in ("M", "S"):
+        weights = [layer(query, i).materialize(name) for i in range(3)]
+        for w in weights:
+            assert torch.count_nonzero(w) == w.numel()
+            torch.testing.assert_close(w[0], w[-1], rtol=0, atol=0)
+        assert not torch.equal(weights[0], weights[1])
+
+
+@pytest.mark.parametrize("parts", LORS_PARTS)
+def test_two_generated_weights_in_a_chain_train_from_step_0(parts: str) -> None:
+    """AdaMixer applies M, then S to M's output. Were both 0 at init (private cores of zero),
+    each one's gradient would be a product with the other: exactly 0, a saddle the mixing never
+    leaves. Every generator that exists gets a gradient at step 0."""
+    torch.manual_seed(0)
+    specs = [WeightSpec("M", 2, 6, 6), WeightSpec("S", 2, 5, 5)]
+    layer = AdaptiveLORS(8, specs, 2, 2, 1, parts=parts)
+    query, x = torch.randn(3, 8), torch.randn(3, 2, 5, 6)
+    gen = layer(query, 1)
+    mixed = torch.relu(x @ gen.materialize("M"))  # (B, c, 5, 6)
+    out = gen.materialize("S") @ mixed  # S mixes the other axis, as AdaMixer's spatial mixing
+    out.pow(2).sum().backward()
+    generators = [layer.core_generator(1)] if parts != "shared" else []
+    if layer.lors_shared_generator is not None:
+        generators.append(layer.lors_shared_generator)
+    for g in generators:
+        assert g.weight.grad is not None and torch.count_nonzero(g.weight.grad) > 0
 
 
 def test_init_of_the_outer_factors_and_generators() -> None:
