@@ -141,6 +141,15 @@ def settle(paths: Iterable[Path]) -> list[Settled]:
                 continue
             cause, detail, end, again = found
             if cause == "stalled":
+                # the record was read before the executor answered (squeue can take seconds):
+                # judge the silence again on a fresh read, so a heartbeat written meanwhile counts
+                fresh = _read(r.path)
+                if fresh is None or not fresh.attempts or fresh.attempts[-1].start != attempt.start:
+                    continue
+                found = verdict(fresh.attempts[-1], state)
+                if found is None or found[0] != "stalled":
+                    continue
+                cause, detail, end, again = found
                 cancel_jobs([attempt.job])  # its processes live: end them before the record
             oom = "oom" if (state.state or "").startswith("OUT_OF_MEMORY") else None
             if close_ended(r.path, attempt.start, cause, detail, end, again, failure=oom):
