@@ -58,6 +58,7 @@ def _checkpoint_iter(run_dir: Path) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.extended  # 45-60 s; its real-SLURM twin runs in the slurm suite
 def test_two_processes_preempted_then_resumed_write_one_record(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, SPEC, name="two.yaml")
     runs = tmp_path / "runs"

@@ -24,6 +24,7 @@ STALL_S = 15
 
 
 @pytest.mark.slow
+@pytest.mark.extended  # 45-60 s; its real-SLURM twin runs in the slurm suite
 def test_a_stopped_training_process_is_stalled_ended_and_resumed(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     spec = one_cell_spec(tmp_path, delay=0.25, iters=40)
